@@ -1,0 +1,3 @@
+"""Websocket routes. Each consumer checks it is on the right kind of host."""
+
+websocket_urlpatterns: list = []

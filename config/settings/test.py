@@ -1,0 +1,44 @@
+from .base import *  # noqa: F401,F403
+from .base import BASE_DIR, REDIS_URL, env
+
+DEBUG = False
+SECRET_KEY = "test-secret-key"
+ROOT_DOMAIN = "localhost"
+ALLOWED_HOSTS = [ROOT_DOMAIN, f".{ROOT_DOMAIN}", "testserver"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Tests get Redis databases of their own so a running `make run` is never disturbed.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"{REDIS_URL}/12",
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    }
+}
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [f"{REDIS_URL}/13"], "capacity": 2000, "expiry": 30},
+    }
+}
+CELERY_BROKER_URL = f"{REDIS_URL}/14"
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+CELERY_TASK_EAGER_PROPAGATES = True
+
+SEARCH_INDEX_ROOT = BASE_DIR / ".data" / "test-search"
+HAYSTACK_CONNECTIONS = {
+    "default": {"ENGINE": "knowledge.search_backend.BrandWhooshEngine", "PATH": str(SEARCH_INDEX_ROOT)}
+}
+MEDIA_ROOT = BASE_DIR / ".data" / "test-media"
+EMAIL_HOST = "127.0.0.1"
+EMAIL_PORT = env.int("TEST_SMTP_PORT", default=2526)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Static files are served from the app folders in tests; no collectstatic needed.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,33 @@
+"""Liveness of the stores every request depends on."""
+
+import time
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+
+def _timed(check) -> dict:
+    started = time.perf_counter()
+    try:
+        check()
+    except Exception as exc:  # any failure is reported, never raised, by a health check
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
+    return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _postgres() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _redis() -> None:
+    client = redis.Redis.from_url(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0], socket_timeout=2)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def health_check() -> dict:
+    return {"postgres": _timed(_postgres), "redis": _timed(_redis)}

@@ -1,0 +1,80 @@
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils.html import format_html
+
+from helpdesk.models import Staffing
+
+from .models import Brand, Domain
+from .services import brand_domain_ensure, brand_schema_name, brand_set_status
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+    fields = ["domain", "is_primary"]
+
+
+class StaffingOnBrandInline(admin.TabularInline):
+    model = Staffing
+    extra = 0
+    fields = ["agent", "role", "categories"]
+    autocomplete_fields = ["agent"]
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "host_link", "plan", "status", "routing_policy", "agent_count", "created_at"]
+    list_filter = ["status", "plan", "routing_policy"]
+    search_fields = ["name", "slug", "domains__domain"]
+    readonly_fields = ["schema_name", "created_at"]
+    inlines = [DomainInline, StaffingOnBrandInline]
+    actions = ["suspend", "reactivate"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "status", "plan"]}),
+        ("Branding", {"fields": ["primary_color", "logo", "locale", "time_zone"]}),
+        ("Chat", {"fields": ["business_hours", "routing_policy", "offer_timeout_seconds", "max_queue_length"]}),
+        ("Integration", {"fields": ["identity_secret"], "description": "Give this secret to the brand's developers to sign customer identity tokens (see docs/api.md)."}),
+        ("System", {"fields": ["schema_name", "created_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(schema_name="public").annotate(agents=Count("staffings", distinct=True)).prefetch_related("domains")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The slug is in the schema name and the host; changing it would orphan both.
+        return [*self.readonly_fields, "slug"] if obj else self.readonly_fields
+
+    @admin.display(description="Host")
+    def host_link(self, brand):
+        domain = next((d for d in brand.domains.all() if d.is_primary), None)
+        if domain is None:
+            return "-"
+        return format_html('<a href="//{}:8000/support/" target="_blank" rel="noopener">{}</a>', domain.domain, domain.domain)
+
+    @admin.display(description="Agents", ordering="agents")
+    def agent_count(self, brand):
+        return brand.agents
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.schema_name = brand_schema_name(slug=obj.slug)
+        super().save_model(request, obj, form, change)
+        if not change:
+            brand_domain_ensure(brand=obj)
+
+    @admin.action(description="Suspend selected brands")
+    def suspend(self, request, queryset):
+        count = brand_set_status(brand_ids=list(queryset.values_list("id", flat=True)), status=Brand.Status.SUSPENDED)
+        self.message_user(request, f"Suspended {count} brand(s).", messages.SUCCESS)
+
+    @admin.action(description="Reactivate selected brands")
+    def reactivate(self, request, queryset):
+        count = brand_set_status(brand_ids=list(queryset.values_list("id", flat=True)), status=Brand.Status.ACTIVE)
+        self.message_user(request, f"Reactivated {count} brand(s).", messages.SUCCESS)
+
+
+@admin.register(Domain)
+class DomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "tenant", "is_primary"]
+    search_fields = ["domain", "tenant__name"]
+    list_filter = ["is_primary"]

@@ -1,0 +1,113 @@
+"""Host to brand resolution for HTTP (Django middleware) and websockets (ASGI middleware).
+
+Both use tenants.selectors.host_resolve, so the two protocols cannot disagree about
+which brand a host belongs to.
+"""
+
+import json
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.urls import set_urlconf
+
+from .selectors import HostResolution, host_resolve
+
+# Websocket close codes (4000-4999 are the application's own; see docs/protocol.md).
+WS_CLOSE_UNKNOWN_HOST = 4404
+WS_CLOSE_BRAND_SUSPENDED = 4423
+
+
+def wants_json(request) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+class BrandHostMiddleware:
+    """Enter the brand's schema for a brand host; stay in public for the platform host."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        connection.set_schema_to_public()
+        resolution = host_resolve(host=request.META.get("HTTP_HOST", ""))
+        if resolution.kind == "unknown":
+            return self.unknown_host_response(request)
+        if resolution.is_platform:
+            request.brand = None
+            request.tenant = connection.tenant
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+            set_urlconf(request.urlconf)
+            return self.get_response(request)
+
+        brand = resolution.brand
+        if not brand.is_active and request.path != "/healthz":
+            return self.suspended_response(request, brand)
+        request.brand = brand
+        request.tenant = brand
+        connection.set_tenant(brand)
+        try:
+            return self.get_response(request)
+        finally:
+            # The thread's connection serves other requests next; never leave it in a brand.
+            connection.set_schema_to_public()
+
+    @staticmethod
+    def unknown_host_response(request):
+        if wants_json(request):
+            return JsonResponse({"detail": "No brand is served at this host."}, status=404)
+        return HttpResponse(render_to_string("tenants/unknown_host.html"), status=404)
+
+    @staticmethod
+    def suspended_response(request, brand):
+        detail = f"{brand.name} support is temporarily unavailable."
+        if wants_json(request):
+            return JsonResponse({"detail": detail, "code": "brand_suspended"}, status=503)
+        html = render_to_string("tenants/brand_suspended.html", {"brand": brand, "detail": detail})
+        return HttpResponse(html, status=503)
+
+
+@database_sync_to_async
+def _resolve_host(host: str) -> HostResolution:
+    close_old_connections()
+    return host_resolve(host=host)
+
+
+class BrandHostASGIMiddleware:
+    """ASGI middleware for websockets: puts `brand` (or None for the platform) in the scope.
+
+    An unknown host has its handshake refused. A suspended brand's handshake is accepted
+    only to send an `error` frame and close with 4423, so clients can tell the person why.
+    The schema is *not* entered here: database_sync_to_async shares one worker thread,
+    so each consumer enters its brand's schema inside every synchronous block.
+    """
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "websocket":
+            return await self.inner(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        host = headers.get(b"host", b"").decode("latin-1")
+        resolution = await _resolve_host(host)
+        if resolution.kind == "unknown":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": WS_CLOSE_UNKNOWN_HOST})
+            return None
+        if resolution.is_brand and not resolution.brand.is_active:
+            await receive()
+            await send({"type": "websocket.accept"})
+            frame = {"type": "error", "code": "brand_suspended", "detail": f"{resolution.brand.name} support is temporarily unavailable."}
+            await send({"type": "websocket.send", "text": json.dumps(frame)})
+            await send({"type": "websocket.close", "code": WS_CLOSE_BRAND_SUSPENDED})
+            return None
+        scope = dict(scope)
+        scope["brand"] = resolution.brand
+        scope["brand_schema"] = resolution.brand.schema_name if resolution.brand else "public"
+        scope["is_platform_host"] = resolution.is_platform
+        scope["query"] = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        return await self.inner(scope, receive, send)

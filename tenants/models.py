@@ -1,0 +1,93 @@
+"""Brands (the tenants) and their domains. Lives in the public schema."""
+
+import secrets
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def default_business_hours() -> dict:
+    """Monday to Friday, 09:00-17:00 in the brand's time zone."""
+    return {day: [["09:00", "17:00"]] if day not in ("sat", "sun") else [] for day in WEEKDAYS}
+
+
+def brand_logo_path(brand: "Brand", filename: str) -> str:
+    # Files are kept under the brand's own folder so brands never share a path.
+    return f"brands/{brand.schema_name}/logo/{filename}"
+
+
+def new_identity_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Brand(TenantMixin):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    class Plan(models.TextChoices):
+        STARTER = "starter", "Starter"
+        GROWTH = "growth", "Growth"
+        ENTERPRISE = "enterprise", "Enterprise"
+
+    class RoutingPolicy(models.TextChoices):
+        LEAST_BUSY = "least_busy", "Least busy (ties to the longest idle)"
+        ROUND_ROBIN = "round_robin", "Round robin"
+        MANUAL = "manual", "Manual pick only"
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(
+        max_length=40,
+        unique=True,
+        validators=[RegexValidator(r"^[a-z][a-z0-9-]*$", "Lowercase letters, digits and hyphens, starting with a letter.")],
+        help_text="Used in the brand's host name: <slug>.<root domain>.",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.STARTER)
+    primary_color = models.CharField(
+        max_length=7,
+        default="#2563eb",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "A hex colour such as #2563eb.")],
+    )
+    logo = models.FileField(upload_to=brand_logo_path, blank=True)
+    locale = models.CharField(max_length=10, default="en")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    business_hours = models.JSONField(
+        default=default_business_hours,
+        blank=True,
+        help_text='Per weekday, a list of ["HH:MM", "HH:MM"] intervals in the brand\'s time zone.',
+    )
+    routing_policy = models.CharField(max_length=16, choices=RoutingPolicy.choices, default=RoutingPolicy.LEAST_BUSY)
+    offer_timeout_seconds = models.PositiveIntegerField(default=30, help_text="How long an agent has to accept an offered chat.")
+    max_queue_length = models.PositiveIntegerField(default=50, help_text="Beyond this many waiting chats the page takes offline messages.")
+    identity_secret = models.CharField(
+        max_length=64,
+        default=new_identity_secret,
+        help_text="HMAC secret the brand's server signs customer identity tokens with.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Schemas are created by brand_create(), which clones the template schema.
+    auto_create_schema = True
+    auto_drop_schema = True
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Domain(DomainMixin):
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain

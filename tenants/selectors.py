@@ -1,0 +1,57 @@
+"""Reads on brands, and the one place a host name is resolved to a brand."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django_tenants.utils import schema_context
+
+from .models import Brand, Domain
+
+
+@dataclass(frozen=True)
+class HostResolution:
+    """What a Host header means: the platform, a brand, or nothing we serve."""
+
+    kind: str  # "platform" | "brand" | "unknown"
+    brand: Brand | None = None
+
+    @property
+    def is_platform(self) -> bool:
+        return self.kind == "platform"
+
+    @property
+    def is_brand(self) -> bool:
+        return self.kind == "brand"
+
+
+def host_normalize(host: str) -> str:
+    host = (host or "").strip().lower()
+    if host.startswith("["):  # IPv6 literal
+        return host.split("]")[0] + "]"
+    return host.rsplit(":", 1)[0] if ":" in host else host
+
+
+def host_resolve(*, host: str) -> HostResolution:
+    """Resolve a Host header. Runs its query in the public schema whatever is current."""
+    name = host_normalize(host)
+    if name in platform_hosts():
+        return HostResolution(kind="platform")
+    with schema_context("public"):
+        domain = Domain.objects.select_related("tenant").filter(domain=name).first()
+    if domain is None or domain.tenant.schema_name == "public":
+        return HostResolution(kind="unknown")
+    return HostResolution(kind="brand", brand=domain.tenant)
+
+
+def platform_hosts() -> set[str]:
+    return {settings.ROOT_DOMAIN, *getattr(settings, "EXTRA_PLATFORM_HOSTS", ())}
+
+
+def brand_list_active() -> list[Brand]:
+    with schema_context("public"):
+        return list(Brand.objects.exclude(schema_name="public").filter(status=Brand.Status.ACTIVE))
+
+
+def brand_get_by_schema(*, schema_name: str) -> Brand:
+    with schema_context("public"):
+        return Brand.objects.get(schema_name=schema_name)

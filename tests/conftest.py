@@ -1,0 +1,105 @@
+"""Test brands are created once per session, in the real PostgreSQL test database.
+
+Creating them lazily inside a test would roll the CREATE SCHEMA back with the test, so
+they are made in django_db_setup. Transactional tests (websockets, browser) would have
+Django's flush truncate the brand table; `_truncate_keeping_brands` replaces that flush
+with one that keeps the session brands and empties everything else, brand schemas
+included.
+"""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import TransactionTestCase
+from django_tenants.utils import schema_context
+
+from tenants.models import Brand
+
+SESSION_BRANDS = {
+    "alpha": {"name": "Alpha Outdoor", "categories": [("general", "General"), ("shipping", "Shipping"), ("returns", "Returns")]},
+    "beta": {"name": "Beta Devices", "categories": [("setup", "Setup"), ("warranty", "Warranty"), ("repairs", "Repairs")]},
+}
+KEEP_TABLES = {"tenants_brand", "tenants_domain", "django_migrations", "django_content_type", "auth_permission"}
+
+
+def _truncate_keeping_brands(self):
+    session_schemas = [f"brand_{slug}" for slug in SESSION_BRANDS]
+    with connection.cursor() as cursor:
+        connection.set_schema_to_public()
+        cursor.execute("SELECT schema_name FROM tenants_brand WHERE slug <> ALL(%s) AND schema_name <> 'public'", [list(SESSION_BRANDS)])
+        extra_schemas = [row[0] for row in cursor.fetchall()]
+        for schema in extra_schemas:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        cursor.execute("DELETE FROM tenants_domain WHERE tenant_id IN (SELECT id FROM tenants_brand WHERE slug <> ALL(%s) AND schema_name <> 'public')", [list(SESSION_BRANDS)])
+        cursor.execute("DELETE FROM tenants_brand WHERE slug <> ALL(%s) AND schema_name <> 'public'", [list(SESSION_BRANDS)])
+        cursor.execute("UPDATE tenants_brand SET status = 'active'")
+        for schema in ["public", *session_schemas]:
+            cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema])
+            tables = [row[0] for row in cursor.fetchall() if row[0] not in KEEP_TABLES]
+            if tables:
+                cursor.execute("TRUNCATE " + ", ".join(f'"{schema}"."{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+    _session_brand_content_create()
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def _session_brand_content_create():
+    from knowledge.models import Category
+
+    for slug, spec in SESSION_BRANDS.items():
+        with schema_context(f"brand_{slug}"):
+            for position, (category_slug, name) in enumerate(spec["categories"]):
+                Category.objects.update_or_create(slug=category_slug, defaults={"name": name, "position": position})
+
+
+TransactionTestCase._fixture_teardown = _truncate_keeping_brands
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from tenants.services import brand_create, brand_template_ensure
+
+    with django_db_blocker.unblock():
+        brand_template_ensure()
+        for slug, spec in SESSION_BRANDS.items():
+            brand_create(name=spec["name"], slug=slug)
+        _session_brand_content_create()
+        connection.set_schema_to_public()
+    yield
+    with django_db_blocker.unblock():
+        # Channels' worker thread and the live servers keep connections of their own; the
+        # test database cannot be dropped while they are open.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
+@pytest.fixture
+def alpha(db):
+    return Brand.objects.get(slug="alpha")
+
+
+@pytest.fixture
+def beta(db):
+    return Brand.objects.get(slug="beta")
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public():
+    """Every test starts, and leaves the connection, in the public schema."""
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def call(capsys):
+    """Run a management command and return what it printed."""
+
+    def run(*args, **kwargs):
+        call_command(*args, **kwargs)
+        return capsys.readouterr().out
+
+    return run

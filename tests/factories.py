@@ -1,0 +1,46 @@
+"""Factories for the public schema (people, staffing)."""
+
+import factory
+
+from helpdesk.models import AgentProfile, Staffing, User
+from helpdesk.services import account_manager_group_ensure
+
+PASSWORD = "test-pass-123"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    @factory.post_generation
+    def password(user, create, extracted, **kwargs):
+        user.set_password(extracted or PASSWORD)
+        if create:
+            user.save(update_fields=["password"])
+
+
+class AgentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgentProfile
+
+    user = factory.SubFactory(UserFactory)
+    display_name = factory.LazyAttribute(lambda a: a.user.username.title())
+    max_concurrent_chats = 3
+
+
+class StaffingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Staffing
+
+    agent = factory.SubFactory(AgentFactory)
+    role = Staffing.Role.AGENT
+
+
+def account_manager(username: str = "manager") -> User:
+    user = UserFactory(username=username, is_staff=True)
+    user.groups.add(account_manager_group_ensure())
+    return user
