@@ -1,1 +1,185 @@
-"""Models arrive with the issue that needs them."""
+"""Conversations and their messages (brand schema).
+
+Agents live in the public schema; a conversation refers to its agent by id (no
+cross-schema foreign key) and keeps the name the customer saw.
+"""
+
+import hashlib
+import secrets
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+
+class CustomField(models.Model):
+    """A pre-chat field the brand asks for on top of name, email and customer ID."""
+
+    class FieldType(models.TextChoices):
+        TEXT = "text", "Text"
+        EMAIL = "email", "Email"
+        NUMBER = "number", "Number"
+        SELECT = "select", "Choice"
+        CHECKBOX = "checkbox", "Checkbox"
+
+    key = models.SlugField(max_length=40, unique=True, help_text="Name used in the API and the identity token.")
+    label = models.CharField(max_length=80)
+    field_type = models.CharField(max_length=16, choices=FieldType.choices, default=FieldType.TEXT)
+    required = models.BooleanField(default=False)
+    choices = ArrayField(models.CharField(max_length=80), default=list, blank=True, help_text="For a choice field.")
+    pattern = models.CharField(max_length=200, blank=True, help_text="A regular expression text must match in full.")
+    help_text = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "key"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Conversation(models.Model):
+    class State(models.TextChoices):
+        SUGGESTING = "suggesting", "Suggesting articles"
+        RESOLVED_BY_ARTICLE = "resolved_by_article", "Resolved by an article"
+        QUEUED = "queued", "Queued"
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Ended"
+        ABANDONED = "abandoned", "Abandoned"
+
+    class EndedBy(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Agent"
+        INACTIVITY = "inactivity", "Inactivity"
+
+    state = models.CharField(max_length=24, choices=State.choices, default=State.SUGGESTING, db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+
+    customer_name = models.CharField(max_length=120)
+    customer_email = models.EmailField()
+    customer_external_id = models.CharField(max_length=120, blank=True, db_index=True)
+    identity_verified = models.BooleanField(default=False)
+    category = models.ForeignKey("knowledge.Category", on_delete=models.PROTECT, related_name="conversations")
+    summary = models.TextField(max_length=2000)
+    product_id = models.CharField(max_length=120, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+
+    suggested_article_ids = ArrayField(models.IntegerField(), default=list, blank=True)
+    resolved_article = models.ForeignKey("knowledge.Article", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    agent_id = models.IntegerField(null=True, blank=True, db_index=True, help_text="helpdesk.AgentProfile id (public schema).")
+    agent_name = models.CharField(max_length=80, blank=True)
+
+    last_seq = models.PositiveIntegerField(default=0)
+    customer_read_seq = models.PositiveIntegerField(default=0)
+    agent_read_seq = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.CharField(max_length=16, choices=EndedBy.choices, blank=True)
+    last_activity_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["customer_email", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.customer_name}: {self.summary[:40]}"
+
+    @staticmethod
+    def hash_token(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (self.State.SUGGESTING, self.State.QUEUED, self.State.ACTIVE)
+
+
+class Message(models.Model):
+    class Sender(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Agent"
+        SYSTEM = "system", "System"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    client_msg_id = models.CharField(max_length=64, null=True, blank=True)
+    sender = models.CharField(max_length=16, choices=Sender.choices)
+    is_internal = models.BooleanField(default=False, help_text="A private note: agents only, never the customer.")
+    agent_id = models.IntegerField(null=True, blank=True)
+    author_name = models.CharField(max_length=120, blank=True)
+    body = models.TextField(max_length=4000)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["conversation", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="message_unique_seq"),
+            models.UniqueConstraint(
+                fields=["conversation", "sender", "client_msg_id"],
+                condition=Q(client_msg_id__isnull=False),
+                name="message_unique_client_msg_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}#{self.seq} {self.sender}"
+
+
+class OfflineMessage(models.Model):
+    """Left outside business hours or when the queue is full; agents pick it up later."""
+
+    customer_name = models.CharField(max_length=120)
+    customer_email = models.EmailField()
+    customer_external_id = models.CharField(max_length=120, blank=True)
+    category = models.ForeignKey("knowledge.Category", on_delete=models.PROTECT, related_name="+")
+    summary = models.TextField(max_length=2000)
+    product_id = models.CharField(max_length=120, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=24, choices=[("closed", "Outside business hours"), ("queue_full", "Queue full"), ("no_agents", "No agent available")])
+    created_at = models.DateTimeField(auto_now_add=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by_agent_id = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["handled_at", "created_at"]
+
+
+class CannedReply(models.Model):
+    """A saved answer with placeholders {customer_name} and {agent_name}."""
+
+    shortcut = models.SlugField(max_length=40, unique=True)
+    title = models.CharField(max_length=120)
+    body = models.TextField(max_length=4000)
+
+    class Meta:
+        ordering = ["shortcut"]
+        verbose_name_plural = "canned replies"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OutboundEmail(models.Model):
+    """The outbox: an email is stored with the change that causes it and sent by a task,
+    so a broker or SMTP outage delays it instead of losing it."""
+
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    kind = models.CharField(max_length=24)
+    conversation = models.ForeignKey(Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]

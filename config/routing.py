@@ -1,3 +1,11 @@
 """Websocket routes. Each consumer checks it is on the right kind of host."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from chat.consumers import WidgetConsumer
+from helpdesk.consumers import AgentConsumer
+
+websocket_urlpatterns = [
+    path("ws/widget/v1/conversations/<int:conversation_id>/", WidgetConsumer.as_asgi()),
+    path("ws/agent/v1/", AgentConsumer.as_asgi()),
+]

@@ -1,1 +1,67 @@
-"""Models arrive with the issue that needs them."""
+"""Routing state (public schema), so one router sees every brand's queue and every
+agent's load across brands."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+
+class AgentState(models.Model):
+    class Presence(models.TextChoices):
+        ONLINE = "online", "Online"
+        AWAY = "away", "Away"
+        OFFLINE = "offline", "Offline"
+
+    agent = models.OneToOneField("helpdesk.AgentProfile", on_delete=models.CASCADE, primary_key=True, related_name="state")
+    presence = models.CharField(max_length=8, choices=Presence.choices, default=Presence.OFFLINE, db_index=True)
+    presence_changed_at = models.DateTimeField(auto_now_add=True)
+    # Chats held or offered, across every brand; never above the profile's capacity.
+    active_chats = models.PositiveSmallIntegerField(default=0)
+    connections = models.PositiveSmallIntegerField(default=0)
+    away_due_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="Set when the last connection closes.")
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+    idle_since = models.DateTimeField(null=True, blank=True, help_text="When the agent last had no chat; ties go to the longest idle.")
+
+    def __str__(self) -> str:
+        return f"{self.agent}: {self.presence} ({self.active_chats})"
+
+
+class QueueEntry(models.Model):
+    """A conversation's place in routing, from queued to ended."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered to an agent"
+        ASSIGNED = "assigned", "Assigned"
+        DONE = "done", "Done"
+        LEFT = "left", "Left the queue"
+
+    brand = models.ForeignKey("tenants.Brand", on_delete=models.CASCADE, related_name="queue_entries")
+    conversation_id = models.IntegerField()
+    category = models.SlugField(max_length=40)
+    priority = models.SmallIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
+    entered_at = models.DateTimeField()
+    customer_name = models.CharField(max_length=120)
+    summary = models.CharField(max_length=300)
+    offered_agent = models.ForeignKey("helpdesk.AgentProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    declined_agent_ids = ArrayField(models.IntegerField(), default=list, blank=True)
+    agent = models.ForeignKey("helpdesk.AgentProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="queue_entries")
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "conversation_id"], name="queue_entry_unique_conversation")]
+        indexes = [
+            models.Index(fields=["state", "brand", "-priority", "entered_at"], name="queue_waiting_order"),
+            models.Index(fields=["state", "offer_expires_at"], name="queue_offer_deadline"),
+            models.Index(fields=["brand", "category", "finished_at"], name="queue_recent_handle"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id}/{self.conversation_id} {self.state}"
+
+
+class RoundRobinCursor(models.Model):
+    brand = models.OneToOneField("tenants.Brand", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    last_agent_id = models.IntegerField(default=0)

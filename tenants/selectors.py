@@ -55,3 +55,27 @@ def brand_list_active() -> list[Brand]:
 def brand_get_by_schema(*, schema_name: str) -> Brand:
     with schema_context("public"):
         return Brand.objects.get(schema_name=schema_name)
+
+
+def brand_is_open(*, brand: Brand, at=None) -> bool:
+    """Whether `at` (default now) falls in the brand's weekly business hours, in its time zone.
+
+    An empty schedule means always open.
+    """
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from .models import WEEKDAYS
+
+    hours = brand.business_hours or {}
+    if not any(hours.get(day) for day in WEEKDAYS):
+        return True
+    local = (at or timezone.now()).astimezone(ZoneInfo(brand.time_zone or "UTC"))
+    minute_of_day = local.hour * 60 + local.minute
+    for start, end in hours.get(WEEKDAYS[local.weekday()], []):
+        start_h, start_m = (int(x) for x in start.split(":"))
+        end_h, end_m = (int(x) for x in end.split(":"))
+        if start_h * 60 + start_m <= minute_of_day < end_h * 60 + end_m:
+            return True
+    return False

@@ -141,7 +141,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Deadlines are rows with a due time swept often, not long countdowns (a Redis broker
+    # redelivers those after its visibility timeout).
+    "deadlines-sweep": {"task": "routing.tasks.deadlines_sweep", "schedule": 5.0},
+}
 
 # --- Search -------------------------------------------------------------------------
 # One Whoosh index per brand under this folder (knowledge/search.py picks the path).
@@ -202,3 +206,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# How links in emails reach a brand host (scheme and, in development, the port).
+SITE_SCHEME = env("SITE_SCHEME", default="http")
+SITE_PORT_SUFFIX = env("SITE_PORT_SUFFIX", default=":8000")

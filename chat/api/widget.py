@@ -1,0 +1,188 @@
+"""The widget API on a brand host: JSON, no cookies; after creation, the conversation's
+token as `Authorization: Bearer <token>`. Paths are the contract in DESIGN.md."""
+
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat import services
+from chat.models import Conversation, CustomField
+from chat.prechat import PrechatInvalid
+from chat.selectors import ConversationNotFound, conversation_get_for_customer, message_frame, messages_after
+from knowledge.models import Category
+from knowledge.selectors import article_payload, articles_by_ids
+from routing.selectors import queue_place
+from surveys.models import Survey
+
+
+class WidgetView(APIView):
+    """Base for the widget API: the brand comes from the host (the middleware entered its
+    schema); errors are JSON with `detail` and `code`."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    def handle_exception(self, exc):
+        if isinstance(exc, services.ChatError):
+            return Response({"detail": exc.detail, "code": exc.code}, status=exc.status)
+        if isinstance(exc, PrechatInvalid):
+            first = next(iter(exc.errors.values()))
+            return Response({"detail": first, "code": "invalid", "errors": exc.errors}, status=400)
+        if isinstance(exc, ConversationNotFound):
+            return Response({"detail": exc.detail, "code": "not_found"}, status=404)
+        return super().handle_exception(exc)
+
+    @property
+    def brand(self):
+        return self.request.brand
+
+
+class WidgetConversationView(WidgetView):
+    """Resolves and authorizes the conversation from the URL id and the bearer token, in
+    one step: a missing conversation and someone else's give the same 404."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        self.conversation = conversation_get_for_customer(conversation_id=kwargs.get("conversation_id"), token=token)
+
+
+def conversation_payload(conversation: Conversation, *, brand) -> dict:
+    data = {
+        "id": conversation.id,
+        "state": conversation.state,
+        "category": conversation.category.slug if conversation.category_id else None,
+        "summary": conversation.summary,
+        "customer": {"name": conversation.customer_name, "email": conversation.customer_email, "customer_id": conversation.customer_external_id},
+        "agent": {"id": conversation.agent_id, "name": conversation.agent_name} if conversation.agent_id else None,
+        "last_seq": conversation.last_seq,
+        "agent_read_seq": conversation.agent_read_seq,
+        "suggestions": [article_payload(a) for a in articles_by_ids(conversation.suggested_article_ids)],
+        "resolved_article_id": conversation.resolved_article_id,
+        "created_at": conversation.created_at.isoformat(),
+        "ended_at": conversation.ended_at.isoformat() if conversation.ended_at else None,
+    }
+    if conversation.state == Conversation.State.QUEUED:
+        place = queue_place(brand_id=brand.id, conversation_id=conversation.id)
+        data["position"] = place.position if place else None
+        data["eta_seconds"] = place.eta_seconds if place else None
+    survey = Survey.objects.filter(conversation=conversation).first()
+    data["survey"] = {"requested": survey is not None, "answered": bool(survey and survey.is_answered)}
+    return data
+
+
+class ConfigView(WidgetView):
+    def get(self, request):
+        brand = self.brand
+        identity = None
+        token = request.query_params.get("identity")
+        if token:
+            found = services.identity_from_token(brand=brand, token=token)
+            identity = {"name": found.name, "email": found.email, "customer_id": found.customer_id, "fields": found.fields}
+        return Response(
+            {
+                "brand": {"name": brand.name, "slug": brand.slug, "color": brand.primary_color, "logo": brand.logo.url if brand.logo else None, "locale": brand.locale},
+                "availability": services.chat_availability(brand=brand),
+                "categories": [{"slug": c.slug, "name": c.name} for c in Category.objects.filter(is_active=True)],
+                "custom_fields": [
+                    {"key": f.key, "label": f.label, "type": f.field_type, "required": f.required, "choices": f.choices, "pattern": f.pattern, "help_text": f.help_text}
+                    for f in CustomField.objects.filter(is_active=True)
+                ],
+                "identity": identity,
+                "socket_path": "/ws/widget/v1/conversations/{id}/",
+            }
+        )
+
+
+class ConversationCreateView(WidgetView):
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        started = services.conversation_start(brand=self.brand, data=data, identity_token=data.get("identity") or None)
+        body = conversation_payload(started.conversation, brand=self.brand)
+        body["token"] = started.token
+        return Response(body, status=201)
+
+
+class OfflineMessageCreateView(WidgetView):
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        reason = services.chat_availability(brand=self.brand)
+        message = services.offline_message_create(
+            brand=self.brand, data=data, identity_token=data.get("identity") or None, reason=reason if reason != "open" else "no_agents"
+        )
+        return Response({"id": message.id, "detail": "Thanks, we got your message and will reply by email."}, status=201)
+
+
+class ConversationDetailView(WidgetConversationView):
+    def get(self, request, conversation_id):
+        return Response(conversation_payload(self.conversation, brand=self.brand))
+
+
+class ResolveInput(serializers.Serializer):
+    article_id = serializers.IntegerField()
+
+
+class ConversationResolveView(WidgetConversationView):
+    def post(self, request, conversation_id):
+        data = ResolveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = services.conversation_resolve(conversation=self.conversation, article_id=data.validated_data["article_id"])
+        return Response(conversation_payload(conversation, brand=self.brand))
+
+
+class ConversationEscalateView(WidgetConversationView):
+    def post(self, request, conversation_id):
+        place = services.conversation_escalate(brand=self.brand, conversation=self.conversation)
+        self.conversation.refresh_from_db()
+        return Response({"state": self.conversation.state, **place})
+
+
+class ConversationLeaveView(WidgetConversationView):
+    def post(self, request, conversation_id):
+        conversation = services.conversation_leave_queue(brand=self.brand, conversation=self.conversation)
+        return Response(conversation_payload(conversation, brand=self.brand))
+
+
+class MessagesView(WidgetConversationView):
+    def get(self, request, conversation_id):
+        try:
+            after_seq = int(request.query_params.get("after_seq", 0))
+        except ValueError:
+            return Response({"detail": "after_seq must be a number.", "code": "bad_seq"}, status=400)
+        messages = messages_after(conversation=self.conversation, after_seq=after_seq, include_internal=False)
+        return Response({"messages": [message_frame(m) for m in messages], "last_seq": self.conversation.last_seq})
+
+    def post(self, request, conversation_id):
+        data = request.data if isinstance(request.data, dict) else {}
+        message, created = services.message_send(
+            conversation_id=self.conversation.id, sender="customer", body=data.get("body"), client_msg_id=data.get("client_msg_id")
+        )
+        return Response(message_frame(message), status=201 if created else 200)
+
+
+class ConversationEndView(WidgetConversationView):
+    def post(self, request, conversation_id):
+        conversation = services.conversation_end(brand=self.brand, conversation_id=self.conversation.id, ended_by="customer")
+        return Response(conversation_payload(conversation, brand=self.brand))
+
+
+class SurveyInput(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class SurveyView(WidgetConversationView):
+    def post(self, request, conversation_id):
+        data = SurveyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        survey = services.survey_answer(conversation=self.conversation, rating=data.validated_data["rating"], comment=data.validated_data.get("comment", ""))
+        return Response({"rating": survey.rating, "comment": survey.comment, "detail": "Thank you for your feedback."})
+
+
+class TranscriptView(WidgetConversationView):
+    def post(self, request, conversation_id):
+        services.transcript_email_request(brand=self.brand, conversation=self.conversation)
+        return Response({"detail": f"We're emailing the transcript to {self.conversation.customer_email}."}, status=202)
+
+

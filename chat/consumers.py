@@ -1,0 +1,131 @@
+"""The widget socket: /ws/widget/v1/conversations/{id}/ on the brand host.
+
+The first frame must be {"type": "auth", "token": ..., "after_seq": N}; the server
+answers with the messages after N (exactly those, in order) and the conversation's
+state, then streams. See docs/protocol.md.
+"""
+
+import asyncio
+
+from chat import services
+from chat.models import Conversation
+from chat.realtime import conversation_group
+from chat.selectors import ConversationNotFound, conversation_get_for_customer, message_frame, messages_after
+from chat.socket import CLOSE_AUTH_TIMEOUT, CLOSE_UNAUTHORIZED, CLOSE_WRONG_HOST, FrameError, JsonFrameConsumer
+from routing.selectors import queue_place
+
+AUTH_TIMEOUT_SECONDS = 10
+
+
+def _authenticate(conversation_id, token, after_seq):
+    conversation = conversation_get_for_customer(conversation_id=conversation_id, token=token)
+    missed = messages_after(conversation=conversation, after_seq=after_seq, include_internal=False)
+    place = None
+    if conversation.state == Conversation.State.QUEUED:
+        from django.db import connection
+
+        from tenants.models import Brand
+
+        brand = Brand.objects.get(schema_name=connection.schema_name)
+        place = queue_place(brand_id=brand.id, conversation_id=conversation.id)
+    return conversation, [message_frame(m) for m in missed], place
+
+
+class WidgetConsumer(JsonFrameConsumer):
+    handlers = {
+        "auth": "on_auth",
+        "message.send": "on_message_send",
+        "typing": "on_typing",
+        "read": "on_read",
+        "conversation.end": "on_end",
+    }
+
+    async def connect(self):
+        self.conversation_id = None
+        self.groups_joined: list[str] = []
+        if not self.scope.get("brand"):
+            await self.close(code=CLOSE_WRONG_HOST)
+            return
+        self.brand = self.scope["brand"]
+        self.schema = self.brand.schema_name
+        await self.accept()
+        self.auth_timeout = asyncio.get_running_loop().call_later(AUTH_TIMEOUT_SECONDS, lambda: asyncio.ensure_future(self._auth_timed_out()))
+
+    async def _auth_timed_out(self):
+        if self.conversation_id is None:
+            await self.send_error("auth_timeout", "Send an auth frame first.")
+            await self.close(code=CLOSE_AUTH_TIMEOUT)
+
+    async def disconnect(self, code):
+        if getattr(self, "auth_timeout", None):
+            self.auth_timeout.cancel()
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def handle_frame(self, frame):
+        if self.conversation_id is None and frame["type"] != "auth":
+            raise FrameError("not_authenticated", "Send an auth frame first.")
+        await super().handle_frame(frame)
+
+    async def on_auth(self, frame):
+        if self.conversation_id is not None:
+            raise FrameError("already_authenticated", "This socket is already authenticated.")
+        try:
+            after_seq = int(frame.get("after_seq") or 0)
+        except (TypeError, ValueError):
+            raise FrameError("bad_seq", "after_seq must be a number.") from None
+        try:
+            conversation, missed, place = await self.run(self.schema, _authenticate, self.scope["url_route"]["kwargs"]["conversation_id"], frame.get("token"), after_seq)
+        except ConversationNotFound:
+            await self.send_error("unauthorized", "This chat link is not valid.")
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        self.auth_timeout.cancel()
+        # Join before sending the backlog so nothing published in between is missed;
+        # the client drops any frame whose seq it already has.
+        group = conversation_group(schema=self.schema, conversation_id=conversation.id, audience="customer")
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.append(group)
+        self.conversation_id = conversation.id
+        await self.send_json({"type": "auth.ok", "conversation_id": conversation.id, "state": conversation.state, "last_seq": conversation.last_seq, "agent": {"name": conversation.agent_name} if conversation.agent_id else None, "agent_read_seq": conversation.agent_read_seq})
+        for message in missed:
+            await self.send_json(message)
+        if place is not None:
+            await self.send_json({"type": "queue.position", "position": place.position, "eta_seconds": place.eta_seconds})
+        if conversation.state in (Conversation.State.ENDED, Conversation.State.ABANDONED):
+            await self.send_json({"type": "conversation.ended", "state": conversation.state, "ended_by": conversation.ended_by})
+
+    async def on_message_send(self, frame):
+        try:
+            message, created = await self.run(
+                self.schema, services.message_send, conversation_id=self.conversation_id, sender="customer",
+                body=frame.get("body"), client_msg_id=frame.get("client_msg_id"),
+            )
+        except services.ChatError as exc:
+            raise FrameError(exc.code, exc.detail) from exc
+        if not created:
+            # A retry of a message we already stored: acknowledge it again to this socket.
+            await self.send_json(message_frame(message))
+
+    async def on_typing(self, frame):
+        group = conversation_group(schema=self.schema, conversation_id=self.conversation_id, audience="agents")
+        await self.channel_layer.group_send(group, {"type": "conversation.typing", "frame": {"type": "typing", "sender": "customer", "is_typing": bool(frame.get("is_typing", True))}})
+
+    async def on_read(self, frame):
+        try:
+            await self.run(self.schema, services.conversation_read, conversation_id=self.conversation_id, reader="customer", up_to_seq=frame.get("up_to_seq"))
+        except services.ChatError as exc:
+            raise FrameError(exc.code, exc.detail) from exc
+
+    async def on_end(self, frame):
+        try:
+            await self.run(self.schema, services.conversation_end, brand=self.brand, conversation_id=self.conversation_id, ended_by="customer")
+        except services.ChatError as exc:
+            raise FrameError(exc.code, exc.detail) from exc
+
+    # Layer events
+    async def queue_position(self, event):
+        await self.send_json({"type": "queue.position", "position": event["position"], "eta_seconds": event["eta_seconds"]})
+
+    async def conversation_typing(self, event):
+        await self.send_json(event["frame"])

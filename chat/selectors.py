@@ -1,0 +1,82 @@
+"""Reads on conversations. The access selectors fetch *and* authorize: a missing
+conversation and one the caller may not see raise the same ConversationNotFound."""
+
+from django.db import connection
+
+from helpdesk.models import AgentProfile, Staffing
+from tenants.models import Brand
+
+from .models import Conversation, Message
+
+
+class ConversationNotFound(Exception):
+    detail = "No such conversation."
+
+
+def conversation_get_for_customer(*, conversation_id, token: str) -> Conversation:
+    """In the current brand's schema: the conversation whose widget token this is."""
+    try:
+        conversation_id = int(conversation_id)
+    except (TypeError, ValueError):
+        raise ConversationNotFound from None
+    if not token or not isinstance(token, str) or len(token) > 200:
+        raise ConversationNotFound
+    conversation = Conversation.objects.filter(id=conversation_id, token_hash=Conversation.hash_token(token)).first()
+    if conversation is None:
+        raise ConversationNotFound
+    return conversation
+
+
+def staffing_for(*, agent: AgentProfile, brand: Brand) -> Staffing | None:
+    return Staffing.objects.filter(agent=agent, brand=brand).first()
+
+
+def conversation_get_for_agent(*, agent: AgentProfile, brand: Brand, conversation_id, for_update: bool = False) -> tuple[Conversation, Staffing]:
+    """The brand's conversation, if the agent is staffed on that brand. Caller is in the
+    brand's schema (see chat.api.base)."""
+    assert connection.schema_name == brand.schema_name, "enter the brand's schema first"
+    staffing = staffing_for(agent=agent, brand=brand)
+    if staffing is None:
+        raise ConversationNotFound
+    try:
+        conversation_id = int(conversation_id)
+    except (TypeError, ValueError):
+        raise ConversationNotFound from None
+    queryset = Conversation.objects.select_related("category")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    conversation = queryset.filter(id=conversation_id).first()
+    if conversation is None:
+        raise ConversationNotFound
+    return conversation, staffing
+
+
+def messages_after(*, conversation: Conversation, after_seq: int, include_internal: bool, limit: int = 500) -> list[Message]:
+    queryset = Message.objects.filter(conversation=conversation, seq__gt=max(0, int(after_seq))).order_by("seq")
+    if not include_internal:
+        queryset = queryset.filter(is_internal=False)
+    return list(queryset[:limit])
+
+
+def customer_history(*, conversation: Conversation, limit: int = 10) -> list[Conversation]:
+    """The customer's earlier conversations with this brand (same email or customer ID)."""
+    from django.db.models import Q
+
+    match = Q(customer_email=conversation.customer_email)
+    if conversation.customer_external_id:
+        match |= Q(customer_external_id=conversation.customer_external_id)
+    return list(Conversation.objects.filter(match).exclude(id=conversation.id).select_related("category").order_by("-created_at")[:limit])
+
+
+def message_frame(message: Message) -> dict:
+    return {
+        "type": "message",
+        "seq": message.seq,
+        "id": message.id,
+        "client_msg_id": message.client_msg_id,
+        "sender": message.sender,
+        "author": message.author_name,
+        "body": message.body,
+        "internal": message.is_internal,
+        "sent_at": message.sent_at.isoformat(),
+    }

@@ -1,0 +1,106 @@
+"""What the widget and agent consumers share: frame parsing, error frames, and running
+a synchronous block inside a brand's schema with its events sent afterwards."""
+
+import json
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import close_old_connections, connection
+from django_tenants.utils import schema_context
+
+from .realtime import collect_events
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 16 * 1024
+
+# Close codes (docs/protocol.md).
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_WRONG_HOST = 4404
+CLOSE_AUTH_TIMEOUT = 4408
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+@database_sync_to_async
+def run_in_schema(schema: str, fn, *args, **kwargs):
+    """Run fn in `schema` on the shared database thread; return (result, events).
+
+    The schema is entered here, inside the synchronous block, because every
+    database_sync_to_async call shares one worker thread and one connection.
+    """
+    close_old_connections()
+    with collect_events() as events, schema_context(schema):
+        result = fn(*args, **kwargs)
+    connection.set_schema_to_public()
+    return result, events
+
+
+class JsonFrameConsumer(AsyncWebsocketConsumer):
+    """Parses frames, answers bad ones with an `error` frame, dispatches by `type`."""
+
+    handlers: dict[str, str] = {}
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if bytes_data is not None or text_data is None:
+            return await self.send_error("bad_frame", "Frames are JSON text.")
+        if len(text_data.encode()) > MAX_FRAME_BYTES:
+            return await self.send_error("frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
+        try:
+            frame = json.loads(text_data)
+        except json.JSONDecodeError:
+            return await self.send_error("bad_json", "The frame is not valid JSON.")
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            return await self.send_error("bad_frame", "A frame is a JSON object with a string `type`.")
+        try:
+            await self.handle_frame(frame)
+        except FrameError as exc:
+            await self.send_error(exc.code, exc.detail, ref=frame.get("client_msg_id"))
+
+    async def handle_frame(self, frame: dict) -> None:
+        handler_name = self.handlers.get(frame["type"])
+        if handler_name is None:
+            raise FrameError("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
+        await getattr(self, handler_name)(frame)
+
+    async def send_json(self, content: dict) -> None:
+        await self.send(text_data=json.dumps(content))
+
+    async def send_error(self, code: str, detail: str, **extra) -> None:
+        frame = {"type": "error", "code": code, "detail": detail}
+        frame.update({k: v for k, v in extra.items() if v is not None})
+        await self.send_json(frame)
+
+    async def publish(self, events) -> None:
+        for group, event in events:
+            await self.channel_layer.group_send(group, event)
+
+    async def run(self, schema: str, fn, *args, **kwargs):
+        result, events = await run_in_schema(schema, fn, *args, **kwargs)
+        await self.publish(events)
+        return result
+
+    # Layer events that carry a ready frame for the client.
+    async def conversation_message(self, event):
+        await self.send_json(event["frame"])
+
+    async def conversation_read(self, event):
+        await self.send_json(event["frame"])
+
+    async def conversation_agent_joined(self, event):
+        await self.send_json(event["frame"])
+
+    async def conversation_agent_left(self, event):
+        await self.send_json(event["frame"])
+
+    async def conversation_ended_event(self, event):
+        await self.send_json(event["frame"])
+
+    async def survey_requested_event(self, event):
+        await self.send_json(event["frame"])

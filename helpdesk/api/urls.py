@@ -1,0 +1,24 @@
+from django.urls import path
+
+from . import views
+
+brand_conversation = "brands/<slug:brand>/conversations/<int:conversation_id>"
+
+urlpatterns = [
+    path("auth/token", views.TokenCreateView.as_view()),
+    path("me", views.MeView.as_view()),
+    path("presence", views.PresenceView.as_view()),
+    path("queue", views.QueueView.as_view()),
+    path("conversations", views.MyConversationsView.as_view()),
+    path(brand_conversation, views.ConversationDetailView.as_view()),
+    path(f"{brand_conversation}/accept", views.AcceptView.as_view()),
+    path(f"{brand_conversation}/decline", views.DeclineView.as_view()),
+    path(f"{brand_conversation}/messages", views.MessagesView.as_view()),
+    path(f"{brand_conversation}/read", views.ReadView.as_view()),
+    path(f"{brand_conversation}/end", views.EndView.as_view()),
+    path(f"{brand_conversation}/transfer", views.TransferView.as_view()),
+    path(f"{brand_conversation}/reassign", views.SupervisorReassignView.as_view()),
+    path("brands/<slug:brand>/agents", views.BrandAgentsView.as_view()),
+    path("brands/<slug:brand>/canned-replies", views.CannedRepliesView.as_view()),
+    path("supervisor/overview", views.SupervisorOverviewView.as_view()),
+]

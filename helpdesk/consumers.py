@@ -1,0 +1,224 @@
+"""The agent socket: /ws/agent/v1/ on the platform host.
+
+Authenticated by the workspace session, or by a first frame {"type": "auth", "token":
+<agent token>}. One socket carries every brand the agent serves: offers, queue changes,
+and the conversations the agent holds or subscribes to. See docs/protocol.md.
+"""
+
+from channels.db import database_sync_to_async
+from django.db import close_old_connections
+
+from chat import services as chat
+from chat.realtime import agent_group, brand_queue_group, conversation_group
+from chat.selectors import ConversationNotFound, conversation_get_for_agent, message_frame, messages_after
+from chat.socket import CLOSE_UNAUTHORIZED, CLOSE_WRONG_HOST, FrameError, JsonFrameConsumer
+from helpdesk.api.auth import agent_token_user
+from helpdesk.models import AgentProfile, Staffing
+from routing import services as routing
+from routing.models import QueueEntry
+
+
+@database_sync_to_async
+def _agent_session(user, token):
+    close_old_connections()
+    if token:
+        user = agent_token_user(token)
+    if user is None or not user.is_authenticated:
+        return None
+    agent = AgentProfile.objects.filter(user=user).first()
+    if agent is None:
+        return None
+    routing.agent_connected(agent=agent)
+    staffings = list(Staffing.objects.filter(agent=agent, brand__status="active").select_related("brand"))
+    held = list(QueueEntry.objects.filter(agent=agent, state=QueueEntry.State.ASSIGNED).select_related("brand"))
+    return agent, {s.brand.slug: s.brand for s in staffings}, [(e.brand.schema_name, e.conversation_id) for e in held]
+
+
+def _subscribe(agent, brand, conversation_id, after_seq):
+    conversation, _ = conversation_get_for_agent(agent=agent, brand=brand, conversation_id=conversation_id)
+    return conversation.id, [message_frame(m) for m in messages_after(conversation=conversation, after_seq=after_seq, include_internal=True)]
+
+
+def _authorized(agent, brand, conversation_id):
+    conversation, _ = conversation_get_for_agent(agent=agent, brand=brand, conversation_id=conversation_id)
+    return conversation
+
+
+def _send(agent, brand, conversation_id, body, client_msg_id, internal):
+    conversation = _authorized(agent, brand, conversation_id)
+    if not internal and conversation.agent_id != agent.id:
+        raise chat.ChatError("Only the agent in the chat can reply.", "forbidden", 403)
+    return chat.message_send(conversation_id=conversation.id, sender="agent", body=body, client_msg_id=client_msg_id, agent=agent, internal=internal)
+
+
+def _read(agent, brand, conversation_id, up_to_seq):
+    conversation = _authorized(agent, brand, conversation_id)
+    return chat.conversation_read(conversation_id=conversation.id, reader="agent", up_to_seq=up_to_seq)
+
+
+def _end(agent, brand, conversation_id):
+    conversation = _authorized(agent, brand, conversation_id)
+    return chat.conversation_end(brand=brand, conversation_id=conversation.id, ended_by="agent", agent=agent)
+
+
+class AgentConsumer(JsonFrameConsumer):
+    handlers = {
+        "auth": "on_auth",
+        "subscribe": "on_subscribe",
+        "message.send": "on_message_send",
+        "typing": "on_typing",
+        "read": "on_read",
+        "presence": "on_presence",
+        "conversation.end": "on_end",
+    }
+
+    async def connect(self):
+        self.agent = None
+        self.groups_joined: set[str] = set()
+        if not self.scope.get("is_platform_host"):
+            await self.close(code=CLOSE_WRONG_HOST)
+            return
+        await self.accept()
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            await self._start(user=user, token=None)
+
+    async def _start(self, *, user, token) -> bool:
+        session = await _agent_session(user, token)
+        if session is None:
+            await self.send_error("unauthorized", "Sign in as an agent.")
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return False
+        self.agent, self.brands, held = session
+        await self._join(agent_group(agent_id=self.agent.id))
+        for brand in self.brands.values():
+            await self._join(brand_queue_group(schema=brand.schema_name))
+        for schema, conversation_id in held:
+            await self._join(conversation_group(schema=schema, conversation_id=conversation_id, audience="agents"))
+        await self.send_json({"type": "auth.ok", "agent": {"id": self.agent.id, "name": self.agent.display_name}, "brands": sorted(self.brands)})
+        return True
+
+    async def _join(self, group: str) -> None:
+        if group not in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.add(group)
+
+    async def disconnect(self, code):
+        for group in getattr(self, "groups_joined", set()):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "agent", None) is not None:
+            await database_sync_to_async(routing.agent_disconnected)(agent_id=self.agent.id)
+
+    async def handle_frame(self, frame):
+        if self.agent is None and frame["type"] != "auth":
+            raise FrameError("not_authenticated", "Send an auth frame first.")
+        await super().handle_frame(frame)
+
+    def _brand(self, frame):
+        brand = self.brands.get(frame.get("brand"))
+        if brand is None:
+            raise FrameError("not_found", "No such conversation.")
+        return brand
+
+    async def _call(self, frame, fn, *args):
+        brand = self._brand(frame)
+        try:
+            return await self.run(brand.schema_name, fn, self.agent, brand, frame.get("conversation_id"), *args)
+        except ConversationNotFound:
+            raise FrameError("not_found", "No such conversation.") from None
+        except chat.ChatError as exc:
+            raise FrameError(exc.code, exc.detail) from exc
+
+    async def on_auth(self, frame):
+        if self.agent is not None:
+            raise FrameError("already_authenticated", "This socket is already authenticated.")
+        token = frame.get("token")
+        if not isinstance(token, str):
+            raise FrameError("unauthorized", "Send an agent token.")
+        await self._start(user=None, token=token)
+
+    async def on_subscribe(self, frame):
+        try:
+            after_seq = int(frame.get("after_seq") or 0)
+        except (TypeError, ValueError):
+            raise FrameError("bad_seq", "after_seq must be a number.") from None
+        conversation_id, missed = await self._call(frame, _subscribe, after_seq)
+        brand = self._brand(frame)
+        await self._join(conversation_group(schema=brand.schema_name, conversation_id=conversation_id, audience="agents"))
+        await self.send_json({"type": "subscribed", "brand": brand.slug, "conversation_id": conversation_id})
+        for message in missed:
+            await self.send_json({**message, "brand": brand.slug, "conversation_id": conversation_id})
+
+    async def on_message_send(self, frame):
+        message, created = await self._call(frame, _send, frame.get("body"), frame.get("client_msg_id"), bool(frame.get("internal")))
+        if not created:
+            await self.send_json({**message_frame(message), "brand": frame.get("brand"), "conversation_id": message.conversation_id})
+
+    async def on_typing(self, frame):
+        brand = self._brand(frame)
+        await self._call(frame, _authorized)
+        group = conversation_group(schema=brand.schema_name, conversation_id=frame.get("conversation_id"), audience="customer")
+        await self.channel_layer.group_send(group, {"type": "conversation.typing", "frame": {"type": "typing", "sender": "agent", "is_typing": bool(frame.get("is_typing", True))}})
+
+    async def on_read(self, frame):
+        await self._call(frame, _read, frame.get("up_to_seq"))
+
+    async def on_end(self, frame):
+        await self._call(frame, _end)
+
+    async def on_presence(self, frame):
+        presence = frame.get("presence")
+        try:
+            await database_sync_to_async(routing.presence_set)(agent=self.agent, presence=presence)
+        except routing.RoutingError as exc:
+            raise FrameError(exc.code, exc.detail) from exc
+
+    # Layer events: conversation frames carry brand and conversation so one socket can
+    # hold chats from several brands.
+    async def conversation_message(self, event):
+        frame = event["frame"]
+        await self.send_json({**frame, **self._origin(event)})
+
+    def _origin(self, event) -> dict:
+        slug = next((slug for slug, brand in self.brands.items() if brand.schema_name == event.get("schema")), None)
+        return {"brand": slug, "conversation_id": event.get("conversation_id")}
+
+    async def conversation_read(self, event):
+        await self.send_json({**event["frame"], **self._origin(event)})
+
+    async def conversation_agent_joined(self, event):
+        await self.send_json({**event["frame"], **self._origin(event)})
+
+    async def conversation_agent_left(self, event):
+        await self.send_json({**event["frame"], **self._origin(event)})
+
+    async def conversation_ended_event(self, event):
+        await self.send_json({**event["frame"], **self._origin(event)})
+
+    async def survey_requested_event(self, event):
+        return None  # the survey is the customer's
+
+    async def conversation_typing(self, event):
+        await self.send_json({**event["frame"], **self._origin(event)})
+
+    async def queue_position(self, event):
+        return None  # agents see the queue through queue.changed
+
+    async def offer_created(self, event):
+        await self.send_json({**event, "type": "offer"})
+
+    async def offer_withdrawn(self, event):
+        await self.send_json({**event, "type": "offer.withdrawn"})
+
+    async def conversation_assigned(self, event):
+        await self._join(conversation_group(schema=event["schema"], conversation_id=event["conversation_id"], audience="agents"))
+        await self.send_json({"type": "conversation.assigned", "brand": event["brand"], "conversation_id": event["conversation_id"]})
+
+    async def conversation_unassigned(self, event):
+        await self.send_json({"type": "conversation.unassigned", "brand": event["brand"], "conversation_id": event["conversation_id"]})
+
+    async def queue_changed(self, event):
+        await self.send_json({"type": "queue.changed", "brand": event["brand"]})
+
+    async def presence_changed(self, event):
+        await self.send_json({"type": "presence", "presence": event["presence"]})
