@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.html import format_html
@@ -5,7 +6,7 @@ from django.utils.html import format_html
 from helpdesk.models import Staffing
 
 from .models import Brand, Domain
-from .services import brand_domain_ensure, brand_schema_name, brand_set_status
+from .services import brand_domain_ensure, brand_host, brand_schema_name, brand_set_status
 
 
 class DomainInline(admin.TabularInline):
@@ -23,7 +24,7 @@ class StaffingOnBrandInline(admin.TabularInline):
 
 @admin.register(Brand)
 class BrandAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "host_link", "plan", "status", "routing_policy", "agent_count", "created_at"]
+    list_display = ["name", "slug", "host_link", "content_link", "plan", "status", "routing_policy", "agent_count", "created_at"]
     list_filter = ["status", "plan", "routing_policy"]
     search_fields = ["name", "slug", "domains__domain"]
     readonly_fields = ["schema_name", "created_at"]
@@ -49,7 +50,11 @@ class BrandAdmin(admin.ModelAdmin):
         domain = next((d for d in brand.domains.all() if d.is_primary), None)
         if domain is None:
             return "-"
-        return format_html('<a href="//{}:8000/support/" target="_blank" rel="noopener">{}</a>', domain.domain, domain.domain)
+        return format_html('<a href="//{}{}/support/" target="_blank" rel="noopener">{}</a>', domain.domain, settings.SITE_PORT_SUFFIX, domain.domain)
+
+    @admin.display(description="Help center and chat settings")
+    def content_link(self, brand):
+        return format_html('<a href="//{}{}/admin/" target="_blank" rel="noopener">Brand admin</a>', brand_host(slug=brand.slug), settings.SITE_PORT_SUFFIX)
 
     @admin.display(description="Agents", ordering="agents")
     def agent_count(self, brand):

@@ -26,18 +26,18 @@ def _truncate_keeping_brands(self):
     session_schemas = [f"brand_{slug}" for slug in SESSION_BRANDS]
     with connection.cursor() as cursor:
         connection.set_schema_to_public()
-        cursor.execute("SELECT schema_name FROM tenants_brand WHERE slug <> ALL(%s) AND schema_name <> 'public'", [list(SESSION_BRANDS)])
-        extra_schemas = [row[0] for row in cursor.fetchall()]
-        for schema in extra_schemas:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        cursor.execute("DELETE FROM tenants_domain WHERE tenant_id IN (SELECT id FROM tenants_brand WHERE slug <> ALL(%s) AND schema_name <> 'public')", [list(SESSION_BRANDS)])
-        cursor.execute("DELETE FROM tenants_brand WHERE slug <> ALL(%s) AND schema_name <> 'public'", [list(SESSION_BRANDS)])
-        cursor.execute("UPDATE tenants_brand SET status = 'active'")
+        # Empty everything that refers to brands first, then drop the brands tests made.
         for schema in ["public", *session_schemas]:
             cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema])
             tables = [row[0] for row in cursor.fetchall() if row[0] not in KEEP_TABLES]
             if tables:
                 cursor.execute("TRUNCATE " + ", ".join(f'"{schema}"."{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        cursor.execute("SELECT schema_name FROM tenants_brand WHERE slug <> ALL(%s) AND schema_name <> 'public'", [list(SESSION_BRANDS)])
+        for (schema,) in cursor.fetchall():
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        cursor.execute("DELETE FROM tenants_domain WHERE tenant_id IN (SELECT id FROM tenants_brand WHERE slug <> ALL(%s) AND schema_name <> 'public')", [list(SESSION_BRANDS)])
+        cursor.execute("DELETE FROM tenants_brand WHERE slug <> ALL(%s) AND schema_name <> 'public'", [list(SESSION_BRANDS)])
+        cursor.execute("UPDATE tenants_brand SET status = 'active'")
     _session_brand_content_create()
     from django.core.cache import cache
 
@@ -67,6 +67,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
         _session_brand_content_create()
         connection.set_schema_to_public()
     yield
+    import shutil
+
+    from django.conf import settings
+
+    shutil.rmtree(settings.SEARCH_INDEX_ROOT, ignore_errors=True)
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
     with django_db_blocker.unblock():
         # Channels' worker thread and the live servers keep connections of their own; the
         # test database cannot be dropped while they are open.

@@ -1,5 +1,12 @@
+import os
+
 from .base import *  # noqa: F401,F403
-from .base import BASE_DIR, REDIS_URL, env
+from .base import BASE_DIR, DATABASES, REDIS_URL, env
+
+# Each test run gets its own database, Redis key prefix and search folder, so runs on one
+# machine (several developers' sessions, CI) never drop or read each other's data.
+RUN_ID = env("TEST_RUN_ID", default=str(os.getpid()))
+DATABASES["default"]["TEST"] = {"NAME": f"test_helpdesk_{RUN_ID}"}
 
 DEBUG = False
 SECRET_KEY = "test-secret-key"
@@ -12,6 +19,7 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": f"{REDIS_URL}/12",
+        "KEY_PREFIX": f"t{RUN_ID}",
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
     }
@@ -19,18 +27,18 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [f"{REDIS_URL}/13"], "capacity": 2000, "expiry": 30},
+        "CONFIG": {"hosts": [f"{REDIS_URL}/13"], "capacity": 2000, "expiry": 30, "prefix": f"asgi{RUN_ID}"},
     }
 }
 CELERY_BROKER_URL = f"{REDIS_URL}/14"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 
-SEARCH_INDEX_ROOT = BASE_DIR / ".data" / "test-search"
+SEARCH_INDEX_ROOT = BASE_DIR / ".data" / "test-search" / RUN_ID
 HAYSTACK_CONNECTIONS = {
     "default": {"ENGINE": "knowledge.search_backend.BrandWhooshEngine", "PATH": str(SEARCH_INDEX_ROOT)}
 }
-MEDIA_ROOT = BASE_DIR / ".data" / "test-media"
+MEDIA_ROOT = BASE_DIR / ".data" / "test-media" / RUN_ID
 EMAIL_HOST = "127.0.0.1"
 EMAIL_PORT = env.int("TEST_SMTP_PORT", default=2526)
 STORAGES = {

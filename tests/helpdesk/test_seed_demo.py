@@ -1,6 +1,7 @@
 import pytest
 from django_tenants.utils import schema_context
 
+from chat.models import CannedReply, CustomField
 from helpdesk.models import AgentProfile, Staffing, User
 from knowledge.models import Article, Category
 from tenants.models import Brand
@@ -19,6 +20,8 @@ def snapshot() -> dict:
             data[slug] = {
                 "categories": sorted(Category.objects.values_list("slug", flat=True)),
                 "articles": sorted(Article.objects.values_list("slug", "category__slug")),
+                "custom_fields": sorted(CustomField.objects.values_list("key", "field_type", "required")),
+                "canned_replies": sorted(CannedReply.objects.values_list("shortcut", "body")),
             }
     return data
 
@@ -34,6 +37,7 @@ def test_seed_demo_twice_leaves_the_same_data(call):
     assert "demo-pass-2026" in first_output
     assert first["acme"]["categories"] == ["general", "payments", "returns", "shipping"]
     assert first["globex"]["categories"] == ["accounts", "repairs", "setup", "warranty"]
+    assert first["acme"]["custom_fields"] and first["globex"]["canned_replies"]
     assert len(first["acme"]["articles"]) >= 40 and len(first["globex"]["articles"]) >= 40
     usernames = {u for u, *_ in first["users"]}
     assert {"alice", "bob", "carol", "dave", "sam", "morgan"} <= usernames

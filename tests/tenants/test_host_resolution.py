@@ -36,9 +36,14 @@ def test_http_unknown_host_gets_404_not_the_platform(client):
 
 
 @pytest.mark.django_db
-def test_http_admin_is_only_on_the_platform_host(client):
-    assert client.get("/admin/login/", HTTP_HOST="localhost").status_code == 200
-    assert client.get("/admin/login/", HTTP_HOST="alpha.localhost").status_code == 404
+def test_http_platform_admin_is_only_on_the_platform_host(client, admin_user):
+    client.force_login(admin_user)
+    assert client.get("/admin/tenants/brand/", HTTP_HOST="localhost").status_code == 200
+    # A brand host has the brand's own admin, without brands, agents or staffing.
+    assert client.get("/admin/tenants/brand/", HTTP_HOST="alpha.localhost").status_code == 404
+    assert client.get("/admin/helpdesk/staffing/", HTTP_HOST="alpha.localhost").status_code == 404
+    assert client.get("/admin/knowledge/article/", HTTP_HOST="alpha.localhost").status_code == 200
+    assert client.get("/admin/knowledge/article/", HTTP_HOST="localhost").status_code == 404
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
+from chat.models import CannedReply, CustomField
 from helpdesk.models import Staffing
 from helpdesk.services import account_manager_group_ensure, agent_upsert, staffing_upsert, user_upsert
 from knowledge.services import article_upsert, category_upsert
@@ -28,6 +29,23 @@ AGENTS = [
     ("dave", "Dave Silva", 4, ["en", "pt"], {"globex": []}),
 ]
 SUPERVISOR = ("sam", "Sam Rivera")
+# Per brand: custom pre-chat fields (key, label, type, required, choices, pattern, help text).
+CUSTOM_FIELDS = {
+    "acme": [
+        ("order_number", "Order number", "text", False, [], r"AC-\d{6}", "Looks like AC-123456; it's in your confirmation email."),
+        ("country", "Delivery country", "select", True, ["Germany", "France", "Netherlands", "United Kingdom", "United States", "Canada", "Other"], "", ""),
+    ],
+    "globex": [
+        ("serial_number", "Device serial number", "text", False, [], r"GX[A-Z0-9]{8}", "Starts with GX, on the label under the device."),
+        ("purchase_year", "Year of purchase", "number", False, [], "", ""),
+    ],
+}
+CANNED_REPLIES = [
+    ("hello", "Greeting", "Hi {customer_name}, I'm {agent_name}. Thanks for waiting. Let me look into this for you."),
+    ("moment", "One moment", "Thanks {customer_name}, give me a moment while I check that."),
+    ("anything-else", "Anything else?", "Is there anything else I can help you with today, {customer_name}?"),
+    ("goodbye", "Goodbye", "Thanks for chatting with us, {customer_name}. Have a great day! - {agent_name}"),
+]
 ACCOUNT_MANAGER = ("morgan", "Morgan Lee")
 
 
@@ -94,6 +112,13 @@ class Command(BaseCommand):
                 )
                 if index % 10 == 0 or index == len(articles):
                     self.stdout.write(f"  {brand.slug}: articles {index}/{len(articles)}", ending="\r" if index < len(articles) else "\n")
+            for position, (key, label, field_type, required, choices, pattern, help_text) in enumerate(CUSTOM_FIELDS.get(brand.slug, [])):
+                CustomField.objects.update_or_create(
+                    key=key,
+                    defaults={"label": label, "field_type": field_type, "required": required, "choices": choices, "pattern": pattern, "help_text": help_text, "position": position, "is_active": True},
+                )
+            for shortcut, title, body in CANNED_REPLIES:
+                CannedReply.objects.update_or_create(shortcut=shortcut, defaults={"title": title, "body": body})
             if rebuild_index:
                 from knowledge.search import search_index_rebuild
 

@@ -1,0 +1,58 @@
+from django.contrib import admin
+
+from tenants.admin_site import brand_admin
+
+from .models import CannedReply, Conversation, CustomField, Message, OfflineMessage
+
+
+@admin.register(CustomField, site=brand_admin)
+class CustomFieldAdmin(admin.ModelAdmin):
+    list_display = ["label", "key", "field_type", "required", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["field_type", "required", "is_active"]
+
+
+@admin.register(CannedReply, site=brand_admin)
+class CannedReplyAdmin(admin.ModelAdmin):
+    list_display = ["shortcut", "title"]
+    search_fields = ["shortcut", "title", "body"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    can_delete = False
+    fields = ["seq", "sender", "author_name", "is_internal", "body", "sent_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Conversation, site=brand_admin)
+class ConversationAdmin(admin.ModelAdmin):
+    """Read-only: conversations change only through the chat itself."""
+
+    list_display = ["id", "customer_name", "customer_email", "category", "state", "agent_name", "created_at"]
+    list_filter = ["state", "category", "identity_verified"]
+    search_fields = ["customer_name", "customer_email", "customer_external_id", "summary"]
+    date_hierarchy = "created_at"
+    inlines = [MessageInline]
+    exclude = ["token_hash"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name != "token_hash"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OfflineMessage, site=brand_admin)
+class OfflineMessageAdmin(admin.ModelAdmin):
+    list_display = ["customer_name", "customer_email", "category", "reason", "created_at", "handled_at"]
+    list_filter = ["reason", "category"]
+    search_fields = ["customer_name", "customer_email", "summary"]
+    readonly_fields = ["created_at"]
