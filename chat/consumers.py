@@ -109,7 +109,10 @@ class WidgetConsumer(JsonFrameConsumer):
 
     async def on_typing(self, frame):
         group = conversation_group(schema=self.schema, conversation_id=self.conversation_id, audience="agents")
-        await self.channel_layer.group_send(group, {"type": "conversation.typing", "frame": {"type": "typing", "sender": "customer", "is_typing": bool(frame.get("is_typing", True))}})
+        await self.channel_layer.group_send(
+            group,
+            {"type": "conversation.typing", "schema": self.schema, "conversation_id": self.conversation_id, "frame": {"type": "typing", "sender": "customer", "is_typing": bool(frame.get("is_typing", True))}},
+        )
 
     async def on_read(self, frame):
         try:

@@ -61,7 +61,7 @@ class JsonFrameConsumer(AsyncWebsocketConsumer):
         try:
             await self.handle_frame(frame)
         except FrameError as exc:
-            await self.send_error(exc.code, exc.detail, ref=frame.get("client_msg_id"))
+            await self.send_error(exc.code, exc.detail, client_msg_id=frame.get("client_msg_id"))
 
     async def handle_frame(self, frame: dict) -> None:
         handler_name = self.handlers.get(frame["type"])
