@@ -33,7 +33,7 @@ def ensure_database(env: dict) -> str | None:
         return None
     import pgserver
 
-    server = pgserver.get_server(str(DATA_DIR / "postgres"), cleanup_mode=None)
+    server = pgserver.get_server(str(DATA_DIR / "postgres"), cleanup_mode="stop")  # stops when `make run` ends
     server.psql("SELECT 1")
     exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'helpdesk'")
     if "1 row" not in exists:
@@ -75,6 +75,13 @@ def main() -> int:
     manage(env, "seed_demo", "--port", env["PORT"])
     print("\nStarting the web server, a Celery worker and Celery beat. Ctrl-C stops them all.\n", flush=True)
     honcho = subprocess.Popen([str(VENV_BIN / "honcho"), "start", "-f", "Procfile"], cwd=BASE_DIR, env=env)
+
+    def stop(signum, frame):
+        # Ctrl-C reaches honcho through the process group; SIGTERM (a supervisor, `timeout`)
+        # does not, so pass it on rather than orphan the web server and workers.
+        honcho.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         return honcho.wait()
     except KeyboardInterrupt:
