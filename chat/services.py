@@ -471,7 +471,7 @@ def _enqueue_outbox(*, email_id: int) -> None:
 
     def send():
         try:
-            outbox_send.apply_async(kwargs={"email_ids": [email_id]}, _schema_name=schema)
+            outbox_send.apply_async(kwargs={"email_ids": [email_id]}, headers={"_schema_name": schema})
         except Exception:  # broker down: the periodic sweep sends it later
             logger.warning("Could not queue email %s in %s; the outbox sweep will send it", email_id, schema, exc_info=True)
 
