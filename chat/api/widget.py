@@ -1,6 +1,7 @@
 """The widget API on a brand host: JSON, no cookies; after creation, the conversation's
 token as `Authorization: Bearer <token>`. Paths are the contract in DESIGN.md."""
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +13,8 @@ from chat.selectors import ConversationNotFound, conversation_get_for_customer, 
 from knowledge.models import Category
 from knowledge.selectors import article_payload, articles_by_ids
 from routing.selectors import queue_place
+
+from .serializers import ConversationOut, DetailOut, MessageInput, MessageListOut, MessageOut, PlaceOut, PrechatInput
 from surveys.models import Survey
 
 
@@ -73,6 +76,7 @@ def conversation_payload(conversation: Conversation, *, brand) -> dict:
 
 
 class ConfigView(WidgetView):
+    @extend_schema(parameters=[OpenApiParameter("identity", str, description="A signed identity token to prefill from.")], responses={200: dict, 400: DetailOut})
     def get(self, request):
         brand = self.brand
         identity = None
@@ -96,6 +100,7 @@ class ConfigView(WidgetView):
 
 
 class ConversationCreateView(WidgetView):
+    @extend_schema(request=PrechatInput, responses={201: ConversationOut, 400: DetailOut})
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
         started = services.conversation_start(brand=self.brand, data=data, identity_token=data.get("identity") or None)
@@ -105,6 +110,7 @@ class ConversationCreateView(WidgetView):
 
 
 class OfflineMessageCreateView(WidgetView):
+    @extend_schema(request=PrechatInput, responses={201: DetailOut, 400: DetailOut})
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
         reason = services.chat_availability(brand=self.brand)
@@ -115,6 +121,7 @@ class OfflineMessageCreateView(WidgetView):
 
 
 class ConversationDetailView(WidgetConversationView):
+    @extend_schema(responses={200: ConversationOut, 404: DetailOut})
     def get(self, request, conversation_id):
         return Response(conversation_payload(self.conversation, brand=self.brand))
 
@@ -124,6 +131,7 @@ class ResolveInput(serializers.Serializer):
 
 
 class ConversationResolveView(WidgetConversationView):
+    @extend_schema(request=ResolveInput, responses={200: ConversationOut, 400: DetailOut, 404: DetailOut, 409: DetailOut})
     def post(self, request, conversation_id):
         data = ResolveInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -132,6 +140,7 @@ class ConversationResolveView(WidgetConversationView):
 
 
 class ConversationEscalateView(WidgetConversationView):
+    @extend_schema(request=None, responses={200: PlaceOut, 404: DetailOut, 409: DetailOut})
     def post(self, request, conversation_id):
         place = services.conversation_escalate(brand=self.brand, conversation=self.conversation)
         self.conversation.refresh_from_db()
@@ -139,12 +148,14 @@ class ConversationEscalateView(WidgetConversationView):
 
 
 class ConversationLeaveView(WidgetConversationView):
+    @extend_schema(request=None, responses={200: ConversationOut, 404: DetailOut, 409: DetailOut})
     def post(self, request, conversation_id):
         conversation = services.conversation_leave_queue(brand=self.brand, conversation=self.conversation)
         return Response(conversation_payload(conversation, brand=self.brand))
 
 
 class MessagesView(WidgetConversationView):
+    @extend_schema(parameters=[OpenApiParameter("after_seq", int, description="Only messages after this sequence number.")], responses={200: MessageListOut, 404: DetailOut})
     def get(self, request, conversation_id):
         try:
             after_seq = int(request.query_params.get("after_seq", 0))
@@ -153,6 +164,7 @@ class MessagesView(WidgetConversationView):
         messages = messages_after(conversation=self.conversation, after_seq=after_seq, include_internal=False)
         return Response({"messages": [message_frame(m) for m in messages], "last_seq": self.conversation.last_seq})
 
+    @extend_schema(request=MessageInput, responses={200: MessageOut, 201: MessageOut, 400: DetailOut, 409: DetailOut})
     def post(self, request, conversation_id):
         data = request.data if isinstance(request.data, dict) else {}
         message, created = services.message_send(
@@ -162,6 +174,7 @@ class MessagesView(WidgetConversationView):
 
 
 class ConversationEndView(WidgetConversationView):
+    @extend_schema(request=None, responses={200: ConversationOut, 404: DetailOut})
     def post(self, request, conversation_id):
         conversation = services.conversation_end(brand=self.brand, conversation_id=self.conversation.id, ended_by="customer")
         return Response(conversation_payload(conversation, brand=self.brand))
@@ -173,6 +186,7 @@ class SurveyInput(serializers.Serializer):
 
 
 class SurveyView(WidgetConversationView):
+    @extend_schema(request=SurveyInput, responses={200: dict, 400: DetailOut, 409: DetailOut})
     def post(self, request, conversation_id):
         data = SurveyInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -181,6 +195,7 @@ class SurveyView(WidgetConversationView):
 
 
 class TranscriptView(WidgetConversationView):
+    @extend_schema(request=None, responses={202: DetailOut, 409: DetailOut})
     def post(self, request, conversation_id):
         services.transcript_email_request(brand=self.brand, conversation=self.conversation)
         return Response({"detail": f"We're emailing the transcript to {self.conversation.customer_email}."}, status=202)

@@ -32,6 +32,7 @@ DJANGO_APPS_SHARED = [
 THIRD_PARTY_APPS = [
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served by us: no CDN at run time
     "haystack",
 ]
 # Public schema: brands and domains, users and staffing, the routing state.
@@ -180,6 +181,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Widget, agent, brand and platform APIs of the live-chat helpdesk.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- I18N, static, media ------------------------------------------------------------

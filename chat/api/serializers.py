@@ -1,0 +1,77 @@
+"""Shapes of the widget API, for validation where DRF does it and for the OpenAPI schema.
+The pre-chat form itself is validated by chat.prechat (it depends on the brand's fields)."""
+
+from rest_framework import serializers
+
+
+class PrechatInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    email = serializers.EmailField()
+    customer_id = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    category = serializers.SlugField(help_text="One of the brand's categories (GET config).")
+    summary = serializers.CharField(max_length=2000)
+    product_id = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    custom_fields = serializers.DictField(required=False, help_text="The brand's custom fields by key.")
+    identity = serializers.CharField(required=False, help_text="A signed identity token from the brand's server.")
+
+
+class ArticleOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    category = serializers.CharField()
+    url = serializers.CharField()
+    body_html = serializers.CharField(help_text="Sanitized HTML.")
+
+
+class ConversationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=["suggesting", "resolved_by_article", "queued", "active", "ended", "abandoned"])
+    token = serializers.CharField(required=False, help_text="Only when created: send as `Authorization: Bearer <token>`.")
+    category = serializers.CharField()
+    summary = serializers.CharField()
+    customer = serializers.DictField()
+    agent = serializers.DictField(allow_null=True)
+    last_seq = serializers.IntegerField()
+    agent_read_seq = serializers.IntegerField()
+    suggestions = ArticleOut(many=True)
+    resolved_article_id = serializers.IntegerField(allow_null=True)
+    position = serializers.IntegerField(required=False, allow_null=True)
+    eta_seconds = serializers.IntegerField(required=False, allow_null=True)
+    survey = serializers.DictField()
+    created_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+
+
+class PlaceOut(serializers.Serializer):
+    state = serializers.CharField()
+    position = serializers.IntegerField()
+    eta_seconds = serializers.IntegerField()
+
+
+class MessageInput(serializers.Serializer):
+    body = serializers.CharField(max_length=4000)
+    client_msg_id = serializers.CharField(max_length=64, required=False)
+
+
+class MessageOut(serializers.Serializer):
+    type = serializers.CharField()
+    seq = serializers.IntegerField()
+    id = serializers.IntegerField()
+    client_msg_id = serializers.CharField(allow_null=True)
+    sender = serializers.ChoiceField(choices=["customer", "agent", "system"])
+    author = serializers.CharField()
+    body = serializers.CharField()
+    internal = serializers.BooleanField()
+    sent_at = serializers.DateTimeField()
+
+
+class MessageListOut(serializers.Serializer):
+    messages = MessageOut(many=True)
+    last_seq = serializers.IntegerField()
+
+
+class DetailOut(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
