@@ -14,6 +14,28 @@ def default_business_hours() -> dict:
     return {day: [["09:00", "17:00"]] if day not in ("sat", "sun") else [] for day in WEEKDAYS}
 
 
+def validate_business_hours(value) -> None:
+    """{"mon": [["09:00", "17:00"], ...], ...}: known weekdays, HH:MM pairs, start before end."""
+    from django.core.exceptions import ValidationError
+
+    if not isinstance(value, dict):
+        raise ValidationError('Business hours are an object such as {"mon": [["09:00", "17:00"]]}.')
+    for day, intervals in value.items():
+        if day not in WEEKDAYS:
+            raise ValidationError(f"Unknown weekday {day!r}; use {', '.join(WEEKDAYS)}.")
+        if not isinstance(intervals, list):
+            raise ValidationError(f"{day}: a list of [start, end] pairs.")
+        for interval in intervals:
+            if not (isinstance(interval, list) and len(interval) == 2 and all(isinstance(t, str) for t in interval)):
+                raise ValidationError(f"{day}: each interval is [\"HH:MM\", \"HH:MM\"].")
+            try:
+                start, end = (int(t.split(":")[0]) * 60 + int(t.split(":")[1]) for t in interval)
+            except (ValueError, IndexError):
+                raise ValidationError(f"{day}: times are HH:MM, e.g. 09:00.") from None
+            if not 0 <= start < end <= 24 * 60:
+                raise ValidationError(f"{day}: {interval[0]}-{interval[1]} must start before it ends, within 00:00-24:00.")
+
+
 def brand_logo_path(brand: "Brand", filename: str) -> str:
     # Files are kept under the brand's own folder so brands never share a path.
     return f"brands/{brand.schema_name}/logo/{filename}"
@@ -58,6 +80,7 @@ class Brand(TenantMixin):
     business_hours = models.JSONField(
         default=default_business_hours,
         blank=True,
+        validators=[validate_business_hours],
         help_text='Per weekday, a list of ["HH:MM", "HH:MM"] intervals in the brand\'s time zone.',
     )
     routing_policy = models.CharField(max_length=16, choices=RoutingPolicy.choices, default=RoutingPolicy.LEAST_BUSY)

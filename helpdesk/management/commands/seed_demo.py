@@ -17,9 +17,11 @@ from tenants.services import brand_create, brand_host
 CONTENT_DIR = Path(settings.BASE_DIR) / "knowledge" / "demo_content"
 DEMO_PASSWORD = "demo-pass-2026"
 
+# Demo brands are open around the clock so the demo works whenever it is tried; set real
+# hours per brand in the admin (an empty schedule means always open).
 BRANDS = [
-    {"slug": "acme", "color": "#c2410c", "plan": Brand.Plan.GROWTH, "time_zone": "Europe/Berlin"},
-    {"slug": "globex", "color": "#0f766e", "plan": Brand.Plan.ENTERPRISE, "time_zone": "America/New_York"},
+    {"slug": "acme", "color": "#c2410c", "plan": Brand.Plan.GROWTH, "time_zone": "Europe/Berlin", "business_hours": {}},
+    {"slug": "globex", "color": "#0f766e", "plan": Brand.Plan.ENTERPRISE, "time_zone": "America/New_York", "business_hours": {}},
 ]
 # username, display name, capacity, skills, {brand: categories or [] for all}
 AGENTS = [
@@ -89,11 +91,16 @@ class Command(BaseCommand):
     def _brand(self, spec: dict, content: dict) -> Brand:
         brand = Brand.objects.filter(slug=spec["slug"]).first()
         if brand is None:
-            created = brand_create(name=content["brand"]["name"], slug=spec["slug"], plan=spec["plan"], primary_color=spec["color"], time_zone=spec["time_zone"])
+            created = brand_create(
+                name=content["brand"]["name"], slug=spec["slug"], plan=spec["plan"], primary_color=spec["color"],
+                time_zone=spec["time_zone"], business_hours=spec["business_hours"],
+            )
             self.stdout.write(f"Created brand {created.brand.name} in {created.seconds:.2f}s")
             brand = created.brand
         else:
-            Brand.objects.filter(pk=brand.pk).update(name=content["brand"]["name"], plan=spec["plan"], primary_color=spec["color"], time_zone=spec["time_zone"])
+            Brand.objects.filter(pk=brand.pk).update(
+                name=content["brand"]["name"], plan=spec["plan"], primary_color=spec["color"], time_zone=spec["time_zone"], business_hours=spec["business_hours"]
+            )
             brand.refresh_from_db()
             self.stdout.write(f"Brand {brand.name} exists; refreshing it")
         return brand
