@@ -7,6 +7,9 @@ from .base import BASE_DIR, DATABASES, REDIS_URL, env
 # machine (several developers' sessions, CI) never drop or read each other's data.
 RUN_ID = env("TEST_RUN_ID", default=str(os.getpid()))
 DATABASES["default"]["TEST"] = {"NAME": f"test_helpdesk_{RUN_ID}"}
+if env.bool("TEST_WORKER", default=False):
+    # A Celery worker started by a test connects straight to that run's test database.
+    DATABASES["default"]["NAME"] = f"test_helpdesk_{RUN_ID}"
 
 DEBUG = False
 SECRET_KEY = "test-secret-key"
@@ -31,6 +34,7 @@ CHANNEL_LAYERS = {
     }
 }
 CELERY_BROKER_URL = f"{REDIS_URL}/14"
+CELERY_TASK_DEFAULT_QUEUE = f"celery-{RUN_ID}"  # a real worker in a test only takes this run's tasks
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 
