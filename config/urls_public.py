@@ -14,6 +14,7 @@ admin.site.index_title = "Brands, agents and staffing"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("agent/", include("helpdesk.urls_workspace")),
     path("api/agent/v1/", include("helpdesk.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

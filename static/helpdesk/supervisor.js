@@ -1,0 +1,110 @@
+// The supervisor view: per brand queue, agents' state and load, chats in progress.
+import { api, el, formatWait } from "./api.js";
+import { AgentSocket } from "./socket.js";
+
+const config = JSON.parse(document.getElementById("supervisor-config").textContent);
+const root = document.getElementById("brands");
+const errorBox = document.getElementById("supervisor-error");
+const updated = document.getElementById("updated");
+// A select the supervisor is using must not be rebuilt under their pointer.
+let busy = false;
+
+async function refresh() {
+  if (busy) return;
+  try {
+    const data = await api("supervisor/overview");
+    render(data.brands);
+    updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+    errorBox.hidden = true;
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+function showError(message) {
+  errorBox.textContent = message;
+  errorBox.hidden = false;
+}
+
+function render(brands) {
+  root.replaceChildren(...brands.map(renderBrand));
+}
+
+function renderBrand(b) {
+  const agents = el("table", { class: "table" },
+    el("caption", { text: `Agents on ${b.brand_name}` }),
+    el("thead", {}, el("tr", {}, ["Agent", "Role", "State", "Load"].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, b.agents.map((a) => el("tr", { dataset: { agent: String(a.id) } },
+      el("td", { text: a.name }), el("td", { text: a.role }),
+      el("td", {}, el("span", { class: `presence-dot presence-dot--${a.presence}` }), a.presence),
+      el("td", { text: `${a.active_chats} / ${a.capacity}` }),
+    ))),
+  );
+  const chats = b.chats.length
+    ? el("table", { class: "table" },
+      el("caption", { text: `Chats in progress on ${b.brand_name}` }),
+      el("thead", {}, el("tr", {}, ["Customer", "Category", "Summary", "Agent", "For", "Actions"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, b.chats.map((c) => renderChat(b, c))),
+    )
+    : el("p", { class: "muted", text: "No chats in progress." });
+  return el("section", { class: "card brand-overview", "aria-labelledby": `brand-${b.brand}`, dataset: { brand: b.brand } },
+    el("h2", { id: `brand-${b.brand}`, text: b.brand_name }),
+    el("dl", { class: "stats" },
+      el("dt", { text: "Waiting" }), el("dd", { class: "queue-length", text: String(b.queue_length) }),
+      el("dt", { text: "Oldest wait" }), el("dd", { class: "oldest-wait", text: b.queue_length ? formatWait(b.oldest_wait_seconds) : "—" }),
+    ),
+    agents,
+    chats,
+  );
+}
+
+function renderChat(b, c) {
+  const others = b.agents.filter((a) => a.id !== c.agent_id);
+  const selectId = `reassign-${b.brand}-${c.conversation_id}`;
+  const select = el("select", { id: selectId }, others.map((a) => el("option", { value: String(a.id), text: `${a.name} (${a.presence}, ${a.active_chats}/${a.capacity})` })));
+  select.addEventListener("focus", () => (busy = true));
+  select.addEventListener("blur", () => (busy = false));
+  const label = `${c.customer_name || "Customer"} (${b.brand_name})`;
+  const takeOver = c.agent_id === config.agent.id
+    ? el("a", { href: "/agent/", text: "Open in workspace" })
+    : el("button", { type: "button", text: "Take over", "aria-label": `Take over chat with ${label}`, onclick: () => reassign(b.brand, c.conversation_id, null) });
+  return el("tr", { dataset: { conversation: String(c.conversation_id) } },
+    el("td", { text: c.customer_name }), el("td", { text: c.category }), el("td", { text: c.summary }),
+    el("td", { class: "chat-agent", text: c.agent_name }), el("td", { text: formatWait(c.since_seconds) }),
+    el("td", { class: "actions" }, takeOver,
+      others.length ? [
+        el("label", { for: selectId, class: "visually-hidden", text: `Reassign chat with ${label} to` }),
+        select,
+        el("button", { type: "button", text: "Reassign to…", "aria-label": `Reassign chat with ${label}`, onclick: () => reassign(b.brand, c.conversation_id, Number(select.value)) }),
+      ] : null,
+    ),
+  );
+}
+
+async function reassign(brand, conversationId, toAgentId) {
+  busy = false;
+  try {
+    await api(`brands/${brand}/conversations/${conversationId}/reassign`, { method: "POST", body: toAgentId ? { to_agent_id: toAgentId } : {} });
+    if (!toAgentId) {
+      // The chat is the supervisor's now: continue it in the workspace.
+      location.href = "/agent/";
+      return;
+    }
+  } catch (error) {
+    showError(error.message);
+  }
+  refresh();
+}
+
+let soon = null;
+new AgentSocket({
+  onopen: refresh,
+  onframe(frame) {
+    if (["queue.changed", "conversation.assigned", "conversation.unassigned"].includes(frame.type)) {
+      clearTimeout(soon);
+      soon = setTimeout(refresh, 200);
+    }
+  },
+});
+refresh();
+setInterval(refresh, 4000);
