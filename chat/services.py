@@ -308,9 +308,14 @@ def conversation_decline(*, agent: AgentProfile, brand: Brand, conversation_id: 
 
 
 def conversation_transfer(
-    *, agent: AgentProfile, brand: Brand, conversation_id: int, to_agent: AgentProfile | None, category: str | None, note: str
+    *, agent: AgentProfile, brand: Brand, conversation_id: int, to_agent: AgentProfile | None, category: str | None, note: str,
+    by: AgentProfile | None = None,
 ) -> Conversation:
-    """Hand a chat to another agent of the brand, or back to the queue under a category."""
+    """Hand a chat to another agent of the brand, or back to the queue under a category.
+
+    `agent` holds the chat; `by` is who asked, when not that agent (a supervisor).
+    """
+    by = by or agent
     from knowledge.models import Category
 
     if to_agent is None and not category:
@@ -329,7 +334,7 @@ def conversation_transfer(
             message_validate(body=note, client_msg_id=None)
             note_message = Message.objects.create(
                 conversation=conversation, seq=_next_seq(conversation), sender=Message.Sender.AGENT, is_internal=True,
-                agent_id=agent.id, author_name=agent.display_name, body=f"Transfer note: {note.strip()}",
+                agent_id=by.id, author_name=by.display_name, body=f"Transfer note: {note.strip()}",
             )
             publish_to_conversation(schema=brand.schema_name, conversation_id=conversation.id, event=_message_event(note_message), internal=True)
         if category:
@@ -338,7 +343,7 @@ def conversation_transfer(
             conversation.agent_id = to_agent.id
             conversation.agent_name = to_agent.display_name
             conversation.save(update_fields=["agent_id", "agent_name", "category", "last_seq"])
-            _system_message(conversation=conversation, body=f"{agent.display_name} transferred the chat to {to_agent.display_name}.")
+            _system_message(conversation=conversation, body=f"{by.display_name} transferred the chat to {to_agent.display_name}.")
             publish_to_conversation(
                 schema=brand.schema_name, conversation_id=conversation.id,
                 event={"type": "conversation.agent_joined", "frame": {"type": "agent.joined", "agent": {"id": to_agent.id, "name": to_agent.display_name}}},

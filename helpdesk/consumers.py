@@ -44,6 +44,14 @@ def _authorized(agent, brand, conversation_id):
     return conversation
 
 
+def _holding(agent, brand, conversation_id):
+    """Typing into a chat is for the agent who holds it."""
+    conversation = _authorized(agent, brand, conversation_id)
+    if conversation.agent_id != agent.id:
+        raise chat.ChatError("Only the agent in the chat can type to the customer.", "forbidden", 403)
+    return conversation
+
+
 def _send(agent, brand, conversation_id, body, client_msg_id, internal):
     conversation = _authorized(agent, brand, conversation_id)
     if not internal and conversation.agent_id != agent.id:
@@ -156,8 +164,8 @@ class AgentConsumer(JsonFrameConsumer):
 
     async def on_typing(self, frame):
         brand = self._brand(frame)
-        await self._call(frame, _authorized)
-        group = conversation_group(schema=brand.schema_name, conversation_id=frame.get("conversation_id"), audience="customer")
+        conversation = await self._call(frame, _holding)
+        group = conversation_group(schema=brand.schema_name, conversation_id=conversation.id, audience="customer")
         await self.channel_layer.group_send(group, {"type": "conversation.typing", "frame": {"type": "typing", "sender": "agent", "is_typing": bool(frame.get("is_typing", True))}})
 
     async def on_read(self, frame):

@@ -326,6 +326,6 @@ class SupervisorReassignView(AgentBrandAPIView):
         with transaction.atomic():
             conversation = chat.conversation_transfer(
                 agent=current, brand=self.brand, conversation_id=conversation.id, to_agent=target, category=None,
-                note=f"{self.agent.display_name} (supervisor) reassigned this chat.",
+                note=f"{self.agent.display_name} (supervisor) reassigned this chat.", by=self.agent,
             )
         return Response(conversation_detail(conversation, brand=self.brand))

@@ -281,3 +281,20 @@ async def test_agent_cannot_subscribe_to_a_brand_they_do_not_serve():
     error, _ = await frames_until(agent_ws, "error")
     assert error["code"] == "not_found"
     await agent_ws.disconnect()
+
+
+async def test_an_agent_who_does_not_hold_the_chat_cannot_type_into_it():
+    holder = await agent_on()
+    other = await agent_on()
+    brand, conversation, token = await database_sync_to_async(conversation_active)(agent=holder)
+    from helpdesk.models import AgentToken
+
+    _, raw = await database_sync_to_async(AgentToken.issue)(user=other.user)
+    agent_ws = WebsocketCommunicator(application, "/ws/agent/v1/", headers=[(b"host", b"localhost")])
+    await agent_ws.connect()
+    await agent_ws.send_json_to({"type": "auth", "token": raw})
+    await frames_until(agent_ws, "auth.ok")
+    await agent_ws.send_json_to({"type": "typing", "brand": "alpha", "conversation_id": conversation.id, "is_typing": True})
+    error, _ = await frames_until(agent_ws, "error")
+    assert error["code"] == "forbidden"
+    await agent_ws.disconnect()
