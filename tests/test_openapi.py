@@ -18,3 +18,10 @@ def test_schema_and_docs_are_served_on_both_hosts(client, host):
     docs = client.get("/api/docs/", HTTP_HOST=host)
     assert docs.status_code == 200
     assert b"cdn.jsdelivr" not in docs.content and b"/static/drf_spectacular_sidecar/" in docs.content
+
+
+@pytest.mark.django_db
+def test_agent_api_schema_is_complete_and_valid(tmp_path):
+    call_command("spectacular", urlconf="config.urls_public", fail_on_warn=True, validate=True, file=str(tmp_path / "schema.yaml"))
+    schema = (tmp_path / "schema.yaml").read_text()
+    assert "/api/agent/v1/brands/{brand}/conversations/{conversation_id}/transfer:" in schema

@@ -2,6 +2,7 @@
 agent token (`Authorization: Bearer <token>` or `Token <token>`)."""
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from helpdesk.models import AgentToken
@@ -32,3 +33,13 @@ class AgentTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Bearer"
+
+
+class AgentTokenScheme(OpenApiAuthenticationExtension):
+    """Documents agent tokens in the OpenAPI schema."""
+
+    target_class = "helpdesk.api.auth.AgentTokenAuthentication"
+    name = "agentToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "An agent token from POST /api/agent/v1/auth/token."}

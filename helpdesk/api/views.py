@@ -4,6 +4,8 @@ operations inherit AgentBrandAPIView, which resolves and authorizes the brand.""
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,6 +31,7 @@ class TokenCreateView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
 
+    @extend_schema(request=TokenInput, responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
     def post(self, request):
         data = TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -57,6 +60,7 @@ def agent_payload(agent: AgentProfile) -> dict:
 
 
 class MeView(AgentAPIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response(agent_payload(self.agent))
 
@@ -66,6 +70,7 @@ class PresenceInput(serializers.Serializer):
 
 
 class PresenceView(AgentAPIView):
+    @extend_schema(request=PresenceInput, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         data = PresenceInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -93,6 +98,7 @@ def entry_payload(entry: QueueEntry, *, now) -> dict:
 class QueueView(AgentAPIView):
     """One queue across every brand the agent is staffed on."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         now = timezone.now()
         brand_ids = Staffing.objects.filter(agent=self.agent).values_list("brand_id", flat=True)
@@ -110,6 +116,7 @@ class QueueView(AgentAPIView):
 
 
 class MyConversationsView(AgentAPIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         now = timezone.now()
         entries = QueueEntry.objects.filter(agent=self.agent, state=QueueEntry.State.ASSIGNED).select_related("brand").order_by("assigned_at")
@@ -147,12 +154,14 @@ def conversation_detail(conversation: Conversation, *, brand) -> dict:
 
 
 class ConversationDetailView(AgentBrandAPIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
     def get(self, request, brand, conversation_id):
         conversation, _ = conversation_get_for_agent(agent=self.agent, brand=self.brand, conversation_id=conversation_id)
         return Response(conversation_detail(conversation, brand=self.brand))
 
 
 class AcceptView(AgentBrandAPIView):
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
     def post(self, request, brand, conversation_id):
         conversation, _ = conversation_get_for_agent(agent=self.agent, brand=self.brand, conversation_id=conversation_id)
         conversation = chat.conversation_accept(agent=self.agent, brand=self.brand, conversation_id=conversation.id)
@@ -160,6 +169,7 @@ class AcceptView(AgentBrandAPIView):
 
 
 class DeclineView(AgentBrandAPIView):
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
     def post(self, request, brand, conversation_id):
         conversation, _ = conversation_get_for_agent(agent=self.agent, brand=self.brand, conversation_id=conversation_id)
         chat.conversation_decline(agent=self.agent, brand=self.brand, conversation_id=conversation.id)
@@ -173,6 +183,7 @@ class MessageInput(serializers.Serializer):
 
 
 class MessagesView(AgentBrandAPIView):
+    @extend_schema(parameters=[OpenApiParameter("after_seq", int)], responses=OpenApiTypes.OBJECT)
     def get(self, request, brand, conversation_id):
         conversation, _ = conversation_get_for_agent(agent=self.agent, brand=self.brand, conversation_id=conversation_id)
         try:
@@ -182,6 +193,7 @@ class MessagesView(AgentBrandAPIView):
         messages = messages_after(conversation=conversation, after_seq=after_seq, include_internal=True)
         return Response({"messages": [message_frame(m) for m in messages], "last_seq": conversation.last_seq})
 
+    @extend_schema(request=MessageInput, responses={201: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
     def post(self, request, brand, conversation_id):
         conversation, _ = conversation_get_for_agent(agent=self.agent, brand=self.brand, conversation_id=conversation_id)
         data = MessageInput(data=request.data)
@@ -201,6 +213,7 @@ class ReadInput(serializers.Serializer):
 
 
 class ReadView(AgentBrandAPIView):
+    @extend_schema(request=ReadInput, responses=OpenApiTypes.OBJECT)
     def post(self, request, brand, conversation_id):
         conversation, _ = conversation_get_for_agent(agent=self.agent, brand=self.brand, conversation_id=conversation_id)
         data = ReadInput(data=request.data)
@@ -210,6 +223,7 @@ class ReadView(AgentBrandAPIView):
 
 
 class EndView(AgentBrandAPIView):
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request, brand, conversation_id):
         conversation, _ = conversation_get_for_agent(agent=self.agent, brand=self.brand, conversation_id=conversation_id)
         conversation = chat.conversation_end(brand=self.brand, conversation_id=conversation.id, ended_by="agent", agent=self.agent)
@@ -223,6 +237,7 @@ class TransferInput(serializers.Serializer):
 
 
 class TransferView(AgentBrandAPIView):
+    @extend_schema(request=TransferInput, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
     def post(self, request, brand, conversation_id):
         conversation, _ = conversation_get_for_agent(agent=self.agent, brand=self.brand, conversation_id=conversation_id)
         data = TransferInput(data=request.data)
@@ -242,6 +257,7 @@ class TransferView(AgentBrandAPIView):
 class BrandAgentsView(AgentBrandAPIView):
     """Colleagues on this brand, for transfer and the supervisor view."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, brand):
         staffings = Staffing.objects.filter(brand=self.brand).select_related("agent")
         states = {s.agent_id: s for s in AgentState.objects.filter(agent_id__in=[s.agent_id for s in staffings])}
@@ -257,6 +273,7 @@ class BrandAgentsView(AgentBrandAPIView):
 
 
 class CannedRepliesView(AgentBrandAPIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, brand):
         return Response({"canned_replies": [{"shortcut": c.shortcut, "title": c.title, "body": c.body} for c in CannedReply.objects.all()]})
 
@@ -265,6 +282,7 @@ class SupervisorOverviewView(AgentAPIView):
     """Per brand the agent supervises: queue length, oldest wait, agents' state and load,
     chats in progress."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         now = timezone.now()
         brands = []
@@ -305,6 +323,7 @@ class SupervisorReassignView(AgentBrandAPIView):
 
     supervisor_only = True
 
+    @extend_schema(request=ReassignInput, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
     def post(self, request, brand, conversation_id):
         conversation, _ = conversation_get_for_agent(agent=self.agent, brand=self.brand, conversation_id=conversation_id)
         data = ReassignInput(data=request.data)
