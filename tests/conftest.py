@@ -109,3 +109,9 @@ def call(capsys):
         return capsys.readouterr().out
 
     return run
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Browser tests run last: Playwright's sync API keeps an event loop on the main
+    thread for the rest of the session, which async_to_sync in later tests refuses."""
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))
