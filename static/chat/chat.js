@@ -167,7 +167,8 @@ function prechatForm({ offline = false, notice = "" } = {}) {
   const form = el("form", { class: "prechat", novalidate: true, "aria-labelledby": "prechat-h" });
   form.append(
     el("h1", { id: "prechat-h", text: offline ? "Leave us a message" : `Chat with ${config.brand.name}` }),
-    notice ? el("p", { class: "notice", role: "status", text: notice }) : null,
+    // Node.append() writes null as the text "null"; an empty string adds nothing visible.
+    notice ? el("p", { class: "notice", role: "status", text: notice }) : "",
     el("p", { class: "muted", text: offline ? "We'll reply by email." : "Tell us who you are and what you need; we'll suggest answers and connect you with an agent." }),
     el("div", { class: "alert", role: "alert", id: "form-alert", hidden: true }),
   );

@@ -132,6 +132,7 @@ def test_whole_journey_form_suggestions_queue_and_chat(live_server_asgi, new_pag
     page.goto(live_server_asgi.url("alpha", "/chat/"))
     # Server-side validation: the errors sit next to their fields.
     expect(page.get_by_role("heading", name="Chat with Alpha Outdoor")).to_be_visible()
+    assert "null" not in page.locator("#chat-app").inner_text()  # no stray values in the form
     page.get_by_role("button", name="Start chat").click()
     name_input = page.locator("#f-name")
     expect(name_input).to_have_attribute("aria-invalid", "true")
