@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import services as chat
-from chat.models import CannedReply, Conversation
+from chat.models import CannedReply, Conversation, CustomField
 from chat.selectors import conversation_get_for_agent, customer_history, message_frame, messages_after
 from helpdesk.models import AgentProfile, AgentToken, Staffing
 from knowledge.selectors import article_payload, articles_by_ids
@@ -140,6 +140,7 @@ def conversation_detail(conversation: Conversation, *, brand) -> dict:
         "summary": conversation.summary,
         "product_id": conversation.product_id,
         "custom_fields": conversation.custom_fields,
+        "custom_field_labels": dict(CustomField.objects.filter(key__in=list(conversation.custom_fields)).values_list("key", "label")),
         "articles_shown": [article_payload(a, with_body=False) for a in articles_by_ids(conversation.suggested_article_ids)],
         "article_helped": conversation.resolved_article_id is not None,
         "agent": {"id": conversation.agent_id, "name": conversation.agent_name} if conversation.agent_id else None,

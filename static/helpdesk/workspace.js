@@ -423,7 +423,11 @@ class Tab {
     row("Category", d.category.name);
     row("Summary", d.summary);
     row("Product ID", d.product_id);
-    for (const [field, value] of Object.entries(d.custom_fields || {})) row(field, typeof value === "object" ? JSON.stringify(value) : value);
+    const labels = d.custom_field_labels || {};
+    for (const [field, value] of Object.entries(d.custom_fields || {})) {
+      const shown = typeof value === "boolean" ? (value ? "Yes" : "No") : typeof value === "object" ? JSON.stringify(value) : value;
+      row(labels[field] || field, shown);
+    }
 
     const articles = el("ul", { class: "articles" });
     for (const article of d.articles_shown || []) articles.append(el("li", { text: article.title }));
