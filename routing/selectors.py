@@ -47,6 +47,21 @@ def recent_waits_seconds(*, brand_id: int, category: str) -> list[float]:
     return [(assigned - entered).total_seconds() for entered, assigned in rows]
 
 
+def recent_abandon_waits_seconds(*, brand_id: int, category: str) -> list[float]:
+    """Waits of customers who gave up (left the queue never assigned), same window as the
+    served waits: without them the estimator cannot tell a queue nobody leaves from one
+    half the customers abandon, and keeps the abandonment rate at its prior."""
+    since = timezone.now() - RECENT_HANDLE_MAX_AGE
+    rows = (
+        QueueEntry.objects.filter(
+            brand_id=brand_id, category=category, state=QueueEntry.State.LEFT, assigned_at__isnull=True, finished_at__gte=since
+        )
+        .order_by("-finished_at")
+        .values_list("entered_at", "finished_at")[:RECENT_HANDLE_WINDOW]
+    )
+    return [max(0.0, (finished - entered).total_seconds()) for entered, finished in rows]
+
+
 @dataclass(frozen=True)
 class QueuePlace:
     conversation_id: int
@@ -61,7 +76,7 @@ def queue_places(*, brand_id: int) -> list[QueuePlace]:
     capacity that can serve this category and its recent handle times.
     """
     entries = list(waiting_entries(brand_id=brand_id).values_list("conversation_id", "category"))
-    capacity_cache: dict[str, tuple[int, int, list[float], list[float]]] = {}
+    capacity_cache: dict[str, tuple[int, int, list[float], list[float], list[float]]] = {}
     places = []
     ahead_by_category: dict[str, int] = {}
     for index, (conversation_id, category) in enumerate(entries, start=1):
@@ -74,8 +89,9 @@ def queue_places(*, brand_id: int) -> list[QueuePlace]:
                 agg["busy"] or 0,
                 recent_handle_seconds(brand_id=brand_id, category=category),
                 recent_waits_seconds(brand_id=brand_id, category=category),
+                recent_abandon_waits_seconds(brand_id=brand_id, category=category),
             )
-        capacity, busy, handles, waits = capacity_cache[category]
+        capacity, busy, handles, waits, abandons = capacity_cache[category]
         ahead_by_category[category] = ahead_by_category.get(category, 0) + 1
         eta = estimate_wait_seconds(
             position=ahead_by_category[category],
@@ -83,6 +99,7 @@ def queue_places(*, brand_id: int) -> list[QueuePlace]:
             busy_slots=busy,
             recent_handle_times=handles,
             recent_waits=waits,
+            recent_abandon_waits=abandons,
         )
         places.append(QueuePlace(conversation_id=conversation_id, position=index, eta_seconds=int(round(eta))))
     return places
