@@ -314,10 +314,10 @@ def main(argv: list[str]) -> None:
     db = settings.DATABASES["default"]
     dsn = f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} dbname={db['NAME']} user={db['USER']}"
     database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_DB_CHANNELS": REDIS_CHANNEL_DB, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_DB_CHANNELS": REDIS_CHANNEL_DB, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DEBUG": "false"}
 
     real_port, relay_port = _free_port(), _free_port()
-    # BENCH_ASGI_WORKERS (default 1) and DB_CONN_MAX_AGE (the settings' default 0) are
+    # BENCH_ASGI_WORKERS (default 1) and DB_CONN_MAX_AGE (the settings' default 60) are
     # there to measure the suggestions in docs/benchmarks.md; the figures use the defaults.
     workers = os.environ.get("BENCH_ASGI_WORKERS", "1")
     server = subprocess.Popen(
@@ -342,7 +342,7 @@ def main(argv: list[str]) -> None:
                 process.wait(10)
             except subprocess.TimeoutExpired:
                 process.kill()
-    print(f"uvicorn workers {workers}, DB_CONN_MAX_AGE {os.environ.get('DB_CONN_MAX_AGE', '0 (default)')}")
+    print(f"uvicorn workers {workers}, DB_CONN_MAX_AGE {settings.DATABASES['default']['CONN_MAX_AGE']}")
     for count, ((b50, b99), (r50, r99), n_real, n_bare) in results.items():
         print(f"{count:>3} concurrent conversation(s), {n_real} messages (relay {n_bare}):")
         print(f"    bare relay (baseline): p50 {b50:7.2f} ms   p99 {b99:7.2f} ms")

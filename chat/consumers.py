@@ -83,9 +83,10 @@ class WidgetConsumer(JsonFrameConsumer):
         self.auth_timeout.cancel()
         # Join before sending the backlog so nothing published in between is missed;
         # the client drops any frame whose seq it already has.
-        group = conversation_group(schema=self.schema, conversation_id=conversation.id, audience="customer")
-        await self.channel_layer.group_add(group, self.channel_name)
-        self.groups_joined.append(group)
+        for audience in ("all", "customer"):
+            group = conversation_group(schema=self.schema, conversation_id=conversation.id, audience=audience)
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
         self.conversation_id = conversation.id
         await self.send_json({"type": "auth.ok", "conversation_id": conversation.id, "state": conversation.state, "last_seq": conversation.last_seq, "agent": {"name": conversation.agent_name} if conversation.agent_id else None, "agent_read_seq": conversation.agent_read_seq})
         for message in missed:

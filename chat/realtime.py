@@ -15,7 +15,11 @@ _local = threading.local()
 
 
 def conversation_group(*, schema: str, conversation_id: int, audience: str) -> str:
-    """audience: "customer" (public messages only) or "agents" (also private notes)."""
+    """audience: "all" (the customer's and the agents' sockets: public events), "agents"
+    (private notes, the customer's typing) or "customer" (the agent's typing).
+
+    Customer sockets join "all" and "customer", agent sockets "all" and "agents", so a
+    public message is one group send that reaches both sides."""
     return f"{schema}.conv.{conversation_id}.{audience}"
 
 
@@ -48,9 +52,13 @@ def publish_on_commit(group: str, event: dict) -> None:
 def publish_to_conversation(*, schema: str, conversation_id: int, event: dict, internal: bool = False) -> None:
     # Agents hold chats of several brands on one socket: say where each event belongs.
     event = {**event, "schema": schema, "conversation_id": conversation_id}
-    if not internal:
-        publish_on_commit(conversation_group(schema=schema, conversation_id=conversation_id, audience="customer"), event)
-    publish_on_commit(conversation_group(schema=schema, conversation_id=conversation_id, audience="agents"), event)
+    audience = "agents" if internal else "all"
+    publish_on_commit(conversation_group(schema=schema, conversation_id=conversation_id, audience=audience), event)
+
+
+def collecting() -> bool:
+    """Whether a consumer's collect_events block is gathering this thread's events."""
+    return getattr(_local, "collector", None) is not None
 
 
 @contextmanager

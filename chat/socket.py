@@ -4,9 +4,9 @@ a synchronous block inside a brand's schema with its events sent afterwards."""
 import json
 import logging
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.db import close_old_connections, connection
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from .realtime import collect_events
@@ -28,18 +28,23 @@ class FrameError(Exception):
         self.detail = detail
 
 
-@database_sync_to_async
-def run_in_schema(schema: str, fn, *args, **kwargs):
-    """Run fn in `schema` on the shared database thread; return (result, events).
-
-    The schema is entered here, inside the synchronous block, because every
-    database_sync_to_async call shares one worker thread and one connection.
-    """
-    close_old_connections()
+def _run_in_schema(schema: str, fn, *args, **kwargs):
     with collect_events() as events, schema_context(schema):
         result = fn(*args, **kwargs)
     connection.set_schema_to_public()
     return result, events
+
+
+# Not thread-sensitive: frames from many sockets run on a pool of threads (each with its
+# own persistent connection) instead of queueing on Channels' one shared database
+# thread. That is safe because every block enters its brand's schema itself and leaves
+# it; one socket's frames still run one after another, as the consumer awaits each.
+_run_in_schema_async = DatabaseSyncToAsync(_run_in_schema, thread_sensitive=False)
+
+
+async def run_in_schema(schema: str, fn, *args, **kwargs):
+    """Run fn in `schema` on a database thread; return (result, events to publish)."""
+    return await _run_in_schema_async(schema, fn, *args, **kwargs)
 
 
 class JsonFrameConsumer(AsyncWebsocketConsumer):

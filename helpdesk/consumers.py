@@ -102,9 +102,13 @@ class AgentConsumer(JsonFrameConsumer):
         for brand in self.brands.values():
             await self._join(brand_queue_group(schema=brand.schema_name))
         for schema, conversation_id in held:
-            await self._join(conversation_group(schema=schema, conversation_id=conversation_id, audience="agents"))
+            await self._join_conversation(schema, conversation_id)
         await self.send_json({"type": "auth.ok", "agent": {"id": self.agent.id, "name": self.agent.display_name}, "brands": sorted(self.brands)})
         return True
+
+    async def _join_conversation(self, schema: str, conversation_id: int) -> None:
+        for audience in ("all", "agents"):
+            await self._join(conversation_group(schema=schema, conversation_id=conversation_id, audience=audience))
 
     async def _join(self, group: str) -> None:
         if group not in self.groups_joined:
@@ -152,7 +156,7 @@ class AgentConsumer(JsonFrameConsumer):
             raise FrameError("bad_seq", "after_seq must be a number.") from None
         conversation_id, missed = await self._call(frame, _subscribe, after_seq)
         brand = self._brand(frame)
-        await self._join(conversation_group(schema=brand.schema_name, conversation_id=conversation_id, audience="agents"))
+        await self._join_conversation(brand.schema_name, conversation_id)
         await self.send_json({"type": "subscribed", "brand": brand.slug, "conversation_id": conversation_id})
         for message in missed:
             await self.send_json({**message, "brand": brand.slug, "conversation_id": conversation_id})
@@ -219,7 +223,7 @@ class AgentConsumer(JsonFrameConsumer):
         await self.send_json({**event, "type": "offer.withdrawn"})
 
     async def conversation_assigned(self, event):
-        await self._join(conversation_group(schema=event["schema"], conversation_id=event["conversation_id"], audience="agents"))
+        await self._join_conversation(event["schema"], event["conversation_id"])
         await self.send_json({"type": "conversation.assigned", "brand": event["brand"], "conversation_id": event["conversation_id"]})
 
     async def conversation_unassigned(self, event):

@@ -315,7 +315,7 @@ def _events_batched():
     dispatch pays once, and repeated `queue.changed` events of a brand collapse into one.
     Inside a consumer's `collect_events` block the consumer already batches: leave it be.
     """
-    if getattr(realtime._local, "collector", None) is not None:
+    if realtime.collecting():
         yield
         return
     with collect_events() as outbox:
