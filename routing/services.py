@@ -198,58 +198,51 @@ class _NoOffer:
     contended: bool = False  # a free agent was locked by another router: try again, a while
 
 
-# Entries locked and offered per transaction. A commit costs about as much as an offer's
-# statements, so batching roughly halves the cost per offer; the price is that the batch's
-# entries and picked agents stay locked (other routers skip them) until it commits.
-OFFER_BATCH = 10
+# Entries locked and offered per transaction (one call to routing_offer_batch). The
+# commit and the Python around each call cost more than an offer inside it, so larger
+# batches are cheaper per offer (10: 0.38x of a bare SKIP LOCKED pop, 50: 0.53-0.55x in
+# bench/assignment_throughput); the price is that a batch's entries and the agents it
+# picked stay locked, and other routers skip them, until it commits (milliseconds).
+OFFER_BATCH = 50
 
-# The least-busy pick and the offer's two writes in one statement (one round trip per
-# offer): the ORM form took six, and compiled slower than it ran. The pick follows the
-# rules of selectors.eligible_agent_states (kept in step by tests/routing); the agent's row
-# is locked with SKIP LOCKED, as in _pick_agent.
-_LEAST_BUSY_OFFER = """
-WITH pick AS (
-    SELECT s.agent_id
-    FROM routing_agentstate s
-    JOIN helpdesk_agentprofile p ON p.id = s.agent_id
-    JOIN helpdesk_staffing st ON st.agent_id = s.agent_id
-    WHERE st.brand_id = %(brand)s AND st.role = %(role)s AND s.presence = %(online)s
-      AND s.active_chats < p.max_concurrent_chats
-      AND (coalesce(array_length(st.categories, 1), 0) = 0 OR st.categories @> ARRAY[%(category)s]::varchar[])
-      AND NOT (s.agent_id = ANY(%(declined)s::int[]))
-    ORDER BY s.active_chats, s.idle_since ASC NULLS FIRST, s.agent_id
-    LIMIT 1
-    FOR UPDATE OF s SKIP LOCKED
-), agent AS (
-    UPDATE routing_agentstate SET active_chats = active_chats + 1, last_assigned_at = %(now)s
-    FROM pick WHERE routing_agentstate.agent_id = pick.agent_id
-    RETURNING routing_agentstate.agent_id
-)
-UPDATE routing_queueentry SET state = %(offered)s, offered_agent_id = agent.agent_id, offer_expires_at = %(expires_at)s
-FROM agent WHERE routing_queueentry.id = %(entry)s
-RETURNING agent.agent_id
-"""
+def _offer_round_robin(*, brand: Brand, entry: QueueEntry, now, expires_at) -> int | None:
+    """Pick the next agent in turn for the locked entry and record the offer."""
+    state = _pick_agent(brand=brand, entry=entry)
+    if state is None:
+        return None
+    QueueEntry.objects.filter(pk=entry.pk).update(state=QueueEntry.State.OFFERED, offered_agent_id=state.agent_id, offer_expires_at=expires_at)
+    AgentState.objects.filter(agent_id=state.agent_id).update(active_chats=F("active_chats") + 1, last_assigned_at=now)
+    return state.agent_id
 
 
-def _offer_to_agent(*, cursor, brand: Brand, entry: QueueEntry, now, expires_at) -> int | None:
-    """Pick an agent for the locked entry and record the offer; None if nobody can take it."""
+def _lock_and_offer(*, brand: Brand, skip_categories: set[str], skip_entries: set[int], size: int, now, expires_at) -> list[tuple[QueueEntry, int | None]]:
+    """Inside the caller's transaction: lock up to `size` head waiting entries and offer
+    each in order; returns (entry, agent id) pairs, the last with None when an entry found
+    nobody (the batch stops there)."""
     if brand.routing_policy == Brand.RoutingPolicy.ROUND_ROBIN:
-        state = _pick_agent(brand=brand, entry=entry)
-        if state is None:
-            return None
-        QueueEntry.objects.filter(pk=entry.pk).update(state=QueueEntry.State.OFFERED, offered_agent_id=state.agent_id, offer_expires_at=expires_at)
-        AgentState.objects.filter(agent_id=state.agent_id).update(active_chats=F("active_chats") + 1, last_assigned_at=now)
-        return state.agent_id
-    cursor.execute(
-        _LEAST_BUSY_OFFER,
-        {
-            "brand": brand.id, "role": Staffing.Role.AGENT, "online": AgentState.Presence.ONLINE, "category": entry.category,
-            "declined": list(entry.declined_agent_ids or []), "now": now, "offered": QueueEntry.State.OFFERED,
-            "expires_at": expires_at, "entry": entry.id,
-        },
-    )
-    row = cursor.fetchone()
-    return row[0] if row else None
+        entries = list(
+            QueueEntry.objects.select_for_update(skip_locked=True)
+            .filter(brand=brand, state=QueueEntry.State.WAITING)
+            .exclude(category__in=skip_categories)
+            .exclude(id__in=skip_entries or [0])
+            .order_by("-priority", "entered_at", "id")[:size]
+        )
+        results = []
+        for entry in entries:
+            agent_id = _offer_round_robin(brand=brand, entry=entry, now=now, expires_at=expires_at)
+            results.append((entry, agent_id))
+            if agent_id is None:
+                break
+        return results
+    # Least busy: the whole batch in one call (routing/migrations/0002_offer_batch_function).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT entry_id, offered_agent FROM routing_offer_batch(%s, %s, %s, %s, %s::text[], %s::bigint[])",
+            [brand.id, size, now, expires_at, sorted(skip_categories), sorted(skip_entries)],
+        )
+        rows = cursor.fetchall()
+    entries = QueueEntry.objects.in_bulk([entry_id for entry_id, _ in rows]) if rows else {}
+    return [(entries[entry_id], agent_id) for entry_id, agent_id in rows]
 
 
 def _offer_batch(*, brand: Brand, skip_categories: set[str], skip_entries: set[int], size: int) -> tuple[list[Offer], _NoOffer | None]:
@@ -261,26 +254,12 @@ def _offer_batch(*, brand: Brand, skip_categories: set[str], skip_entries: set[i
     """
     offers: list[Offer] = []
     with transaction.atomic():
-        entries = list(
-            QueueEntry.objects.select_for_update(skip_locked=True)
-            .filter(brand=brand, state=QueueEntry.State.WAITING)
-            .exclude(category__in=skip_categories)
-            .exclude(id__in=skip_entries or [0])
-            .order_by("-priority", "entered_at", "id")[:size]
-        )
         now = timezone.now()
         expires_at = now + timedelta(seconds=brand.offer_timeout_seconds)
-        # One cursor for the batch: django-tenants sets the search path per cursor.
-        with connection.cursor() as cursor:
-            agent_ids = []
-            for entry in entries:
-                agent_id = _offer_to_agent(cursor=cursor, brand=brand, entry=entry, now=now, expires_at=expires_at)
-                if agent_id is None:
-                    break
-                agent_ids.append(agent_id)
-        if agent_ids:
+        results = _lock_and_offer(brand=brand, skip_categories=skip_categories, skip_entries=skip_entries, size=size, now=now, expires_at=expires_at)
+        if any(agent_id for _, agent_id in results):
             publish_on_commit(brand_queue_group(schema=brand.schema_name), {"type": "queue.changed", "brand": brand.slug})
-        for entry, agent_id in zip(entries, [*agent_ids, None]):
+        for entry, agent_id in results:
             if agent_id is None:
                 if _free_agent_exists(brand=brand, entry=entry):
                     return offers, _NoOffer(category_full=entry.category, contended=True)
