@@ -1,0 +1,73 @@
+"""Steps 1 to 9 with both people in real pages: the customer in the brand's chat page,
+the agent in the workspace, each in their own browser context."""
+
+import re
+
+import pytest
+from django_tenants.utils import schema_context
+from playwright.sync_api import expect
+
+from chat.models import Conversation
+from knowledge.models import Article, Category
+from knowledge.search import search_index_rebuild
+from tenants.models import Brand
+from tests.e2e.test_customer_journey import fill_prechat
+from tests.e2e.test_workspace import panel, sign_in
+from tests.factories import AgentFactory, StaffingFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_customer_page_and_agent_workspace_from_form_to_survey(live_server_asgi, new_page, alpha):
+    Brand.objects.filter(pk=alpha.pk).update(business_hours={})  # open around the clock
+    with schema_context("brand_alpha"):
+        Article.objects.create(
+            slug="parcel-late", title="My parcel is late", category=Category.objects.get(slug="shipping"),
+            summary="What to do when a parcel is late or tracking has not moved", body="Check the tracking link first.",
+        )
+        search_index_rebuild()
+    agent = AgentFactory(display_name="Wendy Workspace", user__username="wendy")
+    StaffingFactory(agent=agent, brand=alpha)
+
+    workspace = new_page()
+    sign_in(workspace, live_server_asgi, agent)
+
+    customer = new_page(viewport={"width": 390, "height": 844})
+    customer.goto(live_server_asgi.url("alpha", "/support/"))
+    customer.get_by_role("link", name="Chat with us").first.click()
+    fill_prechat(customer, name="Carla Customer", summary="My parcel is late")
+    expect(customer.get_by_role("heading", name="These articles might help")).to_be_visible()
+    expect(customer.get_by_text("My parcel is late", exact=True).first).to_be_visible()
+    customer.get_by_role("button", name="Chat with an agent").click()
+
+    # The agent sees the offer live and accepts it in the workspace.
+    offer = workspace.locator(".offer")
+    expect(offer).to_contain_text("Carla Customer")
+    workspace.get_by_role("button", name="Accept chat with Carla Customer (Alpha Outdoor)").click()
+    chat = panel(workspace, "Carla Customer")
+    expect(chat.locator(".details")).to_contain_text("C-42")
+    expect(chat.locator(".details")).to_contain_text("My parcel is late")  # the article shown
+
+    expect(customer.locator("#chat-title")).to_have_text(re.compile("Chatting with Wendy Workspace"))
+    customer.get_by_label("Message", exact=True).fill("Hello, it has been a week.")
+    customer.get_by_role("button", name="Send").click()
+    expect(chat.locator(".message--customer .message__body")).to_have_text("Hello, it has been a week.")
+
+    chat.get_by_label("Message").fill("Sorry Carla, I've reshipped it today.")
+    chat.get_by_role("button", name="Send").click()
+    expect(customer.get_by_text("Sorry Carla, I've reshipped it today.")).to_be_visible()
+
+    workspace.once("dialog", lambda dialog: dialog.accept())
+    chat.get_by_role("button", name="End chat").click()
+    expect(customer.get_by_role("heading", name="The chat has ended")).to_be_visible()
+    survey = customer.locator("#survey")
+    survey.get_by_label("5", exact=True).check()
+    survey.get_by_role("button", name="Send feedback").click()
+    expect(customer.locator("#survey-thanks")).to_be_visible()
+
+    with schema_context("brand_alpha"):
+        conversation = Conversation.objects.get(customer_name="Carla Customer")
+        assert conversation.state == "ended" and conversation.agent_name == "Wendy Workspace"
+        assert conversation.survey.rating == 5
+        bodies = list(conversation.messages.filter(sender__in=["customer", "agent"]).values_list("body", flat=True))
+    assert bodies == ["Hello, it has been a week.", "Sorry Carla, I've reshipped it today."]
