@@ -30,6 +30,16 @@ function render(brands) {
   root.replaceChildren(...brands.map(renderBrand));
 }
 
+// Load as a bar with the figures beside it: at a glance who is full and who has room.
+function loadBar(active, capacity) {
+  const share = capacity ? Math.min(1, active / capacity) : 0;
+  const level = share >= 1 ? "full" : share >= 0.67 ? "high" : "ok";
+  return el("span", { class: "load" },
+    el("span", { class: "load__bar", role: "meter", "aria-valuemin": "0", "aria-valuemax": String(capacity), "aria-valuenow": String(active), "aria-label": `Load ${active} of ${capacity}` },
+      el("span", { class: `load__fill load__fill--${level}`, style: `width: ${Math.round(share * 100)}%` })),
+    el("span", { class: "load__text", text: `${active} / ${capacity}` }));
+}
+
 function renderBrand(b) {
   const agents = el("table", { class: "table" },
     el("caption", { text: `Agents on ${b.brand_name}` }),
@@ -37,7 +47,7 @@ function renderBrand(b) {
     el("tbody", {}, b.agents.map((a) => el("tr", { dataset: { agent: String(a.id) } },
       el("td", { text: a.name }), el("td", { text: a.role }),
       el("td", {}, el("span", { class: `presence-dot presence-dot--${a.presence}` }), a.presence),
-      el("td", { text: `${a.active_chats} / ${a.capacity}` }),
+      el("td", {}, loadBar(a.active_chats, a.capacity)),
     ))),
   );
   const chats = b.chats.length
