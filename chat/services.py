@@ -502,6 +502,28 @@ def transcript_email_request(*, brand: Brand, conversation: Conversation) -> Out
     return email
 
 
+def offline_message_reply(*, agent: AgentProfile, brand: Brand, message_id: int, body: str) -> OfflineMessage:
+    """An agent answers an offline message by email (through the outbox) and closes it."""
+    body, _ = message_validate(body=body, client_msg_id=None)
+    with transaction.atomic():
+        message = OfflineMessage.objects.select_for_update().filter(pk=message_id).first()
+        if message is None:
+            raise ChatError("No such message.", "not_found", 404)
+        if message.handled_at is not None:
+            raise ChatError("A colleague has already answered this message.", "already_handled", 409)
+        message.handled_at = timezone.now()
+        message.handled_by_agent_id = agent.id
+        message.save(update_fields=["handled_at", "handled_by_agent_id"])
+        email = OutboundEmail.objects.create(
+            to=message.customer_email,
+            subject=f"Re: your message to {brand.name}",
+            body=f"Hello {message.customer_name},\n\n{body.strip()}\n\n{agent.display_name}, {brand.name}\n\n> {message.summary}\n",
+            kind="offline_reply",
+        )
+        _enqueue_outbox(email_id=email.id)
+    return message
+
+
 def _enqueue_outbox(*, email_id: int) -> None:
     from .tasks import outbox_send
 

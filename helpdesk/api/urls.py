@@ -21,4 +21,6 @@ urlpatterns = [
     path("brands/<slug:brand>/agents", views.BrandAgentsView.as_view()),
     path("brands/<slug:brand>/canned-replies", views.CannedRepliesView.as_view()),
     path("supervisor/overview", views.SupervisorOverviewView.as_view()),
+    path("offline-messages", views.OfflineMessagesView.as_view()),
+    path("brands/<slug:brand>/offline-messages/<int:message_id>/reply", views.OfflineMessageReplyView.as_view()),
 ]

@@ -3,6 +3,7 @@ operations inherit AgentBrandAPIView, which resolves and authorizes the brand.""
 
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django_tenants.utils import schema_context
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import services as chat
-from chat.models import CannedReply, Conversation, CustomField
+from chat.models import CannedReply, Conversation, CustomField, OfflineMessage
 from chat.selectors import conversation_get_for_agent, customer_history, message_frame, messages_after
 from helpdesk.models import AgentProfile, AgentToken, Staffing
 from knowledge.selectors import article_payload, articles_by_ids
@@ -349,3 +350,39 @@ class SupervisorReassignView(AgentBrandAPIView):
                 note=f"{self.agent.display_name} (supervisor) reassigned this chat.", by=self.agent,
             )
         return Response(conversation_detail(conversation, brand=self.brand))
+
+
+def offline_message_payload(message: OfflineMessage, *, brand) -> dict:
+    return {
+        "brand": brand.slug, "brand_name": brand.name, "brand_color": brand.primary_color, "id": message.id,
+        "customer": {"name": message.customer_name, "email": message.customer_email, "customer_id": message.customer_external_id},
+        "category": message.category.name, "summary": message.summary, "product_id": message.product_id,
+        "custom_fields": message.custom_fields, "reason": message.reason, "created_at": message.created_at.isoformat(),
+    }
+
+
+class OfflineMessagesView(AgentAPIView):
+    """Unanswered offline messages across every brand the agent serves, oldest first."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        items = []
+        for staffing in Staffing.objects.filter(agent=self.agent, brand__status="active").select_related("brand"):
+            with schema_context(staffing.brand.schema_name):
+                for message in OfflineMessage.objects.filter(handled_at__isnull=True).select_related("category").order_by("created_at")[:100]:
+                    items.append(offline_message_payload(message, brand=staffing.brand))
+        items.sort(key=lambda item: item["created_at"])
+        return Response({"offline_messages": items})
+
+
+class OfflineReplyInput(serializers.Serializer):
+    body = serializers.CharField(max_length=chat.MAX_BODY)
+
+
+class OfflineMessageReplyView(AgentBrandAPIView):
+    @extend_schema(request=OfflineReplyInput, responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    def post(self, request, brand, message_id):
+        data = OfflineReplyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = chat.offline_message_reply(agent=self.agent, brand=self.brand, message_id=message_id, body=data.validated_data["body"])
+        return Response({"id": message.id, "detail": f"Reply emailed to {message.customer_email}."})

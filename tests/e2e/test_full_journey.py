@@ -71,3 +71,40 @@ def test_customer_page_and_agent_workspace_from_form_to_survey(live_server_asgi,
         assert conversation.survey.rating == 5
         bodies = list(conversation.messages.filter(sender__in=["customer", "agent"]).values_list("body", flat=True))
     assert bodies == ["Hello, it has been a week.", "Sorry Carla, I've reshipped it today."]
+
+
+def test_offline_message_left_when_closed_is_answered_from_the_workspace(live_server_asgi, new_page, alpha):
+    from datetime import datetime, timezone
+
+    from chat.models import OfflineMessage, OutboundEmail
+    from tenants.models import WEEKDAYS
+
+    other_day = WEEKDAYS[(datetime.now(timezone.utc).weekday() + 3) % 7]
+    Brand.objects.filter(pk=alpha.pk).update(business_hours={other_day: [["09:00", "17:00"]]}, time_zone="UTC")
+    customer = new_page()
+    customer.goto(live_server_asgi.url("alpha", "/chat/"))
+    expect(customer.get_by_role("heading", name="Leave us a message")).to_be_visible()
+    customer.get_by_label("Name", exact=False).first.fill("Nora Night")
+    customer.get_by_label("Email").fill("nora@example.com")
+    customer.get_by_label("Topic").select_option("returns")
+    customer.get_by_label("What do you need help with?").fill("Can I return <b>worn</b> boots?")
+    customer.get_by_role("button", name="Send message").click()
+    expect(customer.get_by_role("heading", name="Message sent")).to_be_visible()
+
+    agent = AgentFactory(display_name="Otto Offline", user__username="otto")
+    StaffingFactory(agent=agent, brand=alpha)
+    workspace = new_page()
+    sign_in(workspace, live_server_asgi, agent, online=False)
+    item = workspace.locator(".offline-item")
+    expect(item).to_contain_text("Nora Night")
+    expect(item.locator(".summary")).to_have_text("Can I return <b>worn</b> boots?")  # text, not markup
+    item.get_by_role("button", name="Reply to Nora Night (Alpha Outdoor)").click()
+    item.get_by_label("Reply to nora@example.com").fill("Worn boots can be returned within 60 days.")
+    item.get_by_role("button", name="Send reply by email").click()
+    expect(workspace.locator("#offline-empty")).to_be_visible()
+
+    with schema_context("brand_alpha"):
+        message = OfflineMessage.objects.get()
+        assert message.handled_by_agent_id == agent.id and message.handled_at is not None
+        email = OutboundEmail.objects.get(kind="offline_reply")
+    assert email.to == "nora@example.com" and "within 60 days" in email.body

@@ -83,3 +83,28 @@ def test_supervisor_reassigns_and_the_note_is_theirs(client, alpha, alpha_agent)
     assert note.author_name == "Sue Supervisor" and "reassigned" in note.body
     overview = client.get("/api/agent/v1/supervisor/overview", **auth_for(supervisor)).json()["brands"]
     assert overview[0]["brand"] == "alpha" and overview[0]["chats"][0]["agent_name"] == "Sue Supervisor"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_agents_pick_up_offline_messages_of_their_brands_and_reply_once(client, alpha, beta, alpha_agent, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    form = {"name": "Olga", "email": "olga@example.com", "summary": "Are you open on Sunday?"}
+    assert client.post("/api/widget/v1/offline-messages", {**form, "category": "general"}, content_type="application/json", HTTP_HOST="alpha.localhost").status_code == 201
+    assert client.post("/api/widget/v1/offline-messages", {**form, "category": "setup"}, content_type="application/json", HTTP_HOST="beta.localhost").status_code == 201
+
+    headers = auth_for(alpha_agent)
+    listed = client.get("/api/agent/v1/offline-messages", **headers).json()["offline_messages"]
+    assert [(m["brand"], m["summary"]) for m in listed] == [("alpha", "Are you open on Sunday?")]  # not beta's
+
+    url = f"/api/agent/v1/brands/alpha/offline-messages/{listed[0]['id']}/reply"
+    replied = client.post(url, {"body": "Yes, 10:00 to 16:00."}, content_type="application/json", **headers)
+    assert replied.status_code == 200, replied.content
+    assert client.post(url, {"body": "again"}, content_type="application/json", **headers).status_code == 409
+    assert client.get("/api/agent/v1/offline-messages", **headers).json()["offline_messages"] == []
+    # Beta's message cannot be answered through alpha, nor by an agent not on beta.
+    assert client.post(f"/api/agent/v1/brands/beta/offline-messages/{listed[0]['id']}/reply", {"body": "x"}, content_type="application/json", **headers).status_code == 404
+
+    from django.core import mail
+
+    assert [m.to for m in mail.outbox] == [["olga@example.com"]]
+    assert "Yes, 10:00 to 16:00." in mail.outbox[0].body and "Alpha Only" in mail.outbox[0].body
