@@ -237,12 +237,19 @@ def _lock_and_offer(*, brand: Brand, skip_categories: set[str], skip_entries: se
     # Least busy: the whole batch in one call (routing/migrations/0002_offer_batch_function).
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT entry_id, offered_agent FROM routing_offer_batch(%s, %s, %s, %s, %s::text[], %s::bigint[])",
+            "SELECT entry_id, offered_agent, conversation_id, category, customer_name, summary, declined_agent_ids"
+            " FROM routing_offer_batch(%s, %s, %s, %s, %s::text[], %s::bigint[])",
             [brand.id, size, now, expires_at, sorted(skip_categories), sorted(skip_entries)],
         )
         rows = cursor.fetchall()
-    entries = QueueEntry.objects.in_bulk([entry_id for entry_id, _ in rows]) if rows else {}
-    return [(entries[entry_id], agent_id) for entry_id, agent_id in rows]
+    # Unsaved instances carrying the fields the events and the no-offer checks read.
+    return [
+        (
+            QueueEntry(id=entry_id, brand=brand, conversation_id=conversation_id, category=category, customer_name=customer_name, summary=summary, declined_agent_ids=declined or []),
+            agent_id,
+        )
+        for entry_id, agent_id, conversation_id, category, customer_name, summary, declined in rows
+    ]
 
 
 def _offer_batch(*, brand: Brand, skip_categories: set[str], skip_entries: set[int], size: int) -> tuple[list[Offer], _NoOffer | None]:

@@ -9,16 +9,20 @@ offer; with several routers the per-offer Python work, not PostgreSQL, was the l
 from django.db import migrations
 
 CREATE = r"""
-CREATE OR REPLACE FUNCTION routing_offer_batch(
+DROP FUNCTION IF EXISTS routing_offer_batch(bigint, integer, timestamptz, timestamptz, text[], bigint[]);
+CREATE FUNCTION routing_offer_batch(
     p_brand bigint, p_size integer, p_now timestamptz, p_expires timestamptz,
     p_skip_categories text[], p_skip_entries bigint[]
-) RETURNS TABLE (entry_id bigint, offered_agent bigint) AS $$
+) RETURNS TABLE (
+    entry_id bigint, offered_agent bigint, conversation_id integer, category varchar,
+    customer_name varchar, summary varchar, declined_agent_ids integer[]
+) AS $$
 DECLARE
     entry record;
     picked bigint;
 BEGIN
     FOR entry IN
-        SELECT q.id, q.category, q.declined_agent_ids
+        SELECT q.id, q.category, q.declined_agent_ids, q.conversation_id, q.customer_name, q.summary
         FROM public.routing_queueentry q
         WHERE q.brand_id = p_brand AND q.state = 'waiting'
           AND NOT (q.category = ANY (p_skip_categories))
@@ -39,7 +43,13 @@ BEGIN
         LIMIT 1
         FOR UPDATE OF s SKIP LOCKED;
 
+        -- What the caller needs for its events, so it need not read the entries again.
         entry_id := entry.id;
+        conversation_id := entry.conversation_id;
+        category := entry.category;
+        customer_name := entry.customer_name;
+        summary := entry.summary;
+        declined_agent_ids := entry.declined_agent_ids;
         IF picked IS NULL THEN
             -- The first entry nobody can take ends the batch; the caller works out why.
             offered_agent := NULL;
