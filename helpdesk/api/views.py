@@ -15,6 +15,7 @@ from chat import services as chat
 from chat.models import CannedReply, Conversation, CustomField, OfflineMessage
 from chat.selectors import conversation_get_for_agent, customer_history, message_frame, messages_after
 from helpdesk.models import AgentProfile, AgentToken, Staffing
+from knowledge.models import Category
 from knowledge.selectors import article_payload, articles_by_ids
 from routing import services as routing
 from routing.models import AgentState, QueueEntry
@@ -96,6 +97,20 @@ def entry_payload(entry: QueueEntry, *, now) -> dict:
     }
 
 
+def category_names(entries) -> dict[tuple[int, str], str]:
+    """(brand id, category slug) -> name, one query per brand in `entries` (categories
+    live in each brand's schema)."""
+    names: dict[tuple[int, str], str] = {}
+    by_brand: dict = {}
+    for entry in entries:
+        by_brand.setdefault(entry.brand, set()).add(entry.category)
+    for brand, slugs in by_brand.items():
+        with schema_context(brand.schema_name):
+            for slug, name in Category.objects.filter(slug__in=slugs).values_list("slug", "name"):
+                names[(brand.id, slug)] = name
+    return names
+
+
 class QueueView(AgentAPIView):
     """One queue across every brand the agent is staffed on."""
 
@@ -108,9 +123,12 @@ class QueueView(AgentAPIView):
             .select_related("brand")
             .order_by("-priority", "entered_at")[:200]
         )
+        entries = list(entries)
+        names = category_names(entries)
         items = []
         for entry in entries:
             item = entry_payload(entry, now=now)
+            item["category_name"] = names.get((entry.brand_id, entry.category), entry.category)
             item["offered_to_me"] = entry.state == QueueEntry.State.OFFERED and entry.offered_agent_id == self.agent.id
             items.append(item)
         return Response({"queue": items})

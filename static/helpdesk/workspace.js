@@ -198,7 +198,7 @@ function renderQueue() {
       el("li", { class: "queue-item", dataset: { brand: item.brand, conversation: String(item.conversation_id) } },
         el("div", { class: "queue-item__head" },
           brandBadge(item.brand_name, item.brand_color),
-          el("span", { class: "category", text: item.category }),
+          el("span", { class: "category", text: item.category_name || item.category }),
           el("span", { class: "wait", "aria-label": "Waiting for", dataset: { waited: String(item.waited_seconds) }, text: formatWait(item.waited_seconds) }),
         ),
         el("strong", { text: item.customer_name || "Customer" }),

@@ -42,7 +42,7 @@ def test_queue_lists_only_the_agents_brands(client, alpha_agent):
 
             services.conversation_escalate(brand=brand, conversation=conversation)
     queue = client.get("/api/agent/v1/queue", **auth_for(alpha_agent)).json()["queue"]
-    assert [item["brand"] for item in queue] == ["alpha"]
+    assert [(item["brand"], item["category_name"]) for item in queue] == [("alpha", "Shipping")]
 
 
 @pytest.mark.django_db
