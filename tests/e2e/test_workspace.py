@@ -267,7 +267,7 @@ def test_private_note_is_invisible_to_the_customer(live_server_asgi, new_page, a
     dialog.get_by_role("button", name="Transfer", exact=True).click()
     expect(chat.locator(".chat-status")).to_have_text(re.compile("transferred|no longer yours"))
     waiting = page.locator("#queue .queue-item", has_text="Nora Note")
-    expect(waiting.locator(".category")).to_have_text("returns")
+    expect(waiting.locator(".category")).to_have_text("Returns")
     expect(waiting.get_by_role("button", name="Pick chat with Nora Note (Alpha Outdoor)")).to_be_visible()
 
 
