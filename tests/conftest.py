@@ -19,6 +19,15 @@ SESSION_BRANDS = {
     "alpha": {"name": "Alpha Outdoor", "categories": [("general", "General"), ("shipping", "Shipping"), ("returns", "Returns")]},
     "beta": {"name": "Beta Devices", "categories": [("setup", "Setup"), ("warranty", "Warranty"), ("repairs", "Repairs")]},
 }
+# Session brands are open around the clock so no test depends on the time it runs at.
+SESSION_BRAND_SETTINGS = {
+    "status": "active",
+    "business_hours": {},
+    "time_zone": "UTC",
+    "routing_policy": "least_busy",
+    "offer_timeout_seconds": 30,
+    "max_queue_length": 50,
+}
 KEEP_TABLES = {"tenants_brand", "tenants_domain", "django_migrations", "django_content_type", "auth_permission"}
 
 
@@ -37,7 +46,9 @@ def _truncate_keeping_brands(self):
             cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         cursor.execute("DELETE FROM tenants_domain WHERE tenant_id IN (SELECT id FROM tenants_brand WHERE slug <> ALL(%s) AND schema_name <> 'public')", [list(SESSION_BRANDS)])
         cursor.execute("DELETE FROM tenants_brand WHERE slug <> ALL(%s) AND schema_name <> 'public'", [list(SESSION_BRANDS)])
-        cursor.execute("UPDATE tenants_brand SET status = 'active'")
+        # Tests change brand settings (status, hours, routing policy...): put them back.
+        for slug in SESSION_BRANDS:
+            Brand.objects.filter(slug=slug).update(**SESSION_BRAND_SETTINGS)
     _session_brand_content_create()
     from django.core.cache import cache
 
@@ -63,7 +74,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         brand_template_ensure()
         for slug, spec in SESSION_BRANDS.items():
-            brand_create(name=spec["name"], slug=slug)
+            brand_create(name=spec["name"], slug=slug, **SESSION_BRAND_SETTINGS)
         _session_brand_content_create()
         connection.set_schema_to_public()
     yield
