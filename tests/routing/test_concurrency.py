@@ -86,6 +86,17 @@ def log(monkeypatch):
     return log
 
 
+def _accept_and_record(log, *, agent, brand, conversation_id):
+    """Accept (an offer or a manual pick) and log who got the chat; refusals are expected."""
+    try:
+        with transaction.atomic():
+            entry = services.offer_accept(agent=agent, brand=brand, conversation_id=conversation_id)
+            with log.lock:
+                log.accepts[(brand.id, conversation_id)].append(entry.agent_id)
+    except services.RoutingError:
+        pass
+
+
 def _setup():
     alpha, beta = Brand.objects.get(slug="alpha"), Brand.objects.get(slug="beta")
     Brand.objects.filter(pk=alpha.pk).update(routing_policy=Brand.RoutingPolicy.LEAST_BUSY, offer_timeout_seconds=30)
@@ -139,13 +150,7 @@ def _worker(seed, brand_ids, agent_ids, next_chat, log, deadline):
             action = rng.random()
             if state == "offered" and action < 0.7:
                 agent = agents[offered_to] if rng.random() < 0.9 else agents[rng.choice(agent_ids)]
-                try:
-                    with transaction.atomic():
-                        entry = services.offer_accept(agent=agent, brand=brand, conversation_id=conversation_id)
-                        with log.lock:
-                            log.accepts[(brand_id, conversation_id)].append(entry.agent_id)
-                except services.RoutingError:
-                    pass
+                _accept_and_record(log, agent=agent, brand=brand, conversation_id=conversation_id)
             elif state == "offered" and action < 0.85:
                 services.offer_decline(agent=agents[offered_to], brand=brand, conversation_id=conversation_id)
             elif state == "offered":
@@ -154,13 +159,7 @@ def _worker(seed, brand_ids, agent_ids, next_chat, log, deadline):
                 services.queue_leave(brand=brand, conversation_id=conversation_id)
             elif state == "waiting" and action < 0.3:
                 agent = agents[rng.choice(agent_ids)]  # a manual pick, often refused
-                try:
-                    with transaction.atomic():
-                        entry = services.offer_accept(agent=agent, brand=brand, conversation_id=conversation_id)
-                        with log.lock:
-                            log.accepts[(brand_id, conversation_id)].append(entry.agent_id)
-                except services.RoutingError:
-                    pass
+                _accept_and_record(log, agent=agent, brand=brand, conversation_id=conversation_id)
             elif state == "waiting" and action < 0.4:
                 agent = agents[rng.choice(agent_ids)]
                 presence = AgentState.Presence.AWAY if rng.random() < 0.5 else AgentState.Presence.ONLINE
