@@ -111,6 +111,14 @@ def sign_in(page, live, agent, *, online=True):
         assert presence.value.ok
 
 
+def accepted_chat(page, live, customer_name):
+    """A customer of alpha waits, the signed-in agent accepts the offer: (customer, chat panel)."""
+    customer = Customer(live, "alpha", name=customer_name)
+    customer.escalate()
+    page.get_by_role("button", name=f"Accept chat with {customer_name} (Alpha Outdoor)").click()
+    return customer, panel(page, customer_name)
+
+
 def panel(page, customer_name):
     tab = page.get_by_role("tab", name=re.compile(customer_name))
     tab.click()
@@ -207,10 +215,7 @@ def test_transfer_to_another_agent_with_a_note(live_server_asgi, new_page, alpha
     sign_in(page, live_server_asgi, first)
     sign_in(other, live_server_asgi, second, online=False)
 
-    customer = Customer(live_server_asgi, "alpha", name="Tom Transfer")
-    customer.escalate()
-    page.get_by_role("button", name="Accept chat with Tom Transfer (Alpha Outdoor)").click()
-    chat = panel(page, "Tom Transfer")
+    customer, chat = accepted_chat(page, live_server_asgi, "Tom Transfer")
     expect(chat.locator(".message--system", has_text="joined the chat")).to_be_visible()
 
     with other.expect_response(re.compile(r"/api/agent/v1/presence$")):
@@ -238,10 +243,7 @@ def test_private_note_is_invisible_to_the_customer(live_server_asgi, new_page, a
     agent = make_agent("nina", "Nina Agent", alpha)
     page = new_page()
     sign_in(page, live_server_asgi, agent)
-    customer = Customer(live_server_asgi, "alpha", name="Nora Note")
-    customer.escalate()
-    page.get_by_role("button", name="Accept chat with Nora Note (Alpha Outdoor)").click()
-    chat = panel(page, "Nora Note")
+    customer, chat = accepted_chat(page, live_server_asgi, "Nora Note")
 
     chat.get_by_label("Private note").check()
     chat.get_by_label("Message").fill("Customer sounds upset, be gentle.")
@@ -323,10 +325,7 @@ def test_canned_replies_typing_read_receipts_and_reconnect(live_server_asgi, new
     agent = make_agent("wes", "Wes Agent", alpha)
     page = new_page()
     sign_in(page, live_server_asgi, agent)
-    customer = Customer(live_server_asgi, "alpha", name="Carla Canned")
-    customer.escalate()
-    page.get_by_role("button", name="Accept chat with Carla Canned (Alpha Outdoor)").click()
-    chat = panel(page, "Carla Canned")
+    customer, chat = accepted_chat(page, live_server_asgi, "Carla Canned")
     expect(chat.locator(".message--system", has_text="joined")).to_be_visible()
 
     ws = customer.socket()
