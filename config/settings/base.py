@@ -126,16 +126,19 @@ CACHES = {
     }
 }
 
+# Pub/sub, not the list-based core layer: a group send is one PUBLISH and a process gets
+# its events pushed on one subscription, where the core layer pays several round trips per
+# send and per receive (docs/benchmarks.md). Pub/sub delivers at most once, to processes
+# listening at that moment; that is all the layer is for here: Postgres is the source of
+# truth, every event is sent after its commit, and clients resume by sequence number.
+# Redis pub/sub ignores database numbers, so the prefix keeps apart what the database
+# number used to (a benchmark's or a test run's server beside `make run`).
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "config.channel_layer.CoalescingPubSubChannelLayer",
         "CONFIG": {
             "hosts": [f"{REDIS_URL}/{REDIS_DB_CHANNELS}"],
-            # The defaults (100 per channel, 60 s) drop events under load; the layer only
-            # notifies, Postgres is the source of truth, but fewer drops mean fewer resyncs.
-            "capacity": 2000,
-            "expiry": 30,
-            "group_expiry": 86400,
+            "prefix": env("CHANNEL_LAYER_PREFIX", default=f"helpdesk.{REDIS_DB_CHANNELS}."),
         },
     }
 }

@@ -29,8 +29,8 @@ CACHES = {
 }
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [f"{REDIS_URL}/13"], "capacity": 2000, "expiry": 30, "prefix": f"asgi{RUN_ID}"},
+        "BACKEND": "config.channel_layer.CoalescingPubSubChannelLayer",
+        "CONFIG": {"hosts": [f"{REDIS_URL}/13"], "prefix": f"test{RUN_ID}."},
     }
 }
 CELERY_BROKER_URL = f"{REDIS_URL}/14"
