@@ -8,6 +8,7 @@ state, then streams. See docs/protocol.md.
 import asyncio
 
 from chat import services
+from chat.async_messages import customer_message_send
 from chat.models import Conversation
 from chat.realtime import conversation_group
 from chat.selectors import ConversationNotFound, conversation_get_for_customer, message_frame, messages_after
@@ -98,12 +99,12 @@ class WidgetConsumer(JsonFrameConsumer):
 
     async def on_message_send(self, frame):
         try:
-            message, created = await self.run(
-                self.schema, services.message_send, conversation_id=self.conversation_id, sender="customer",
-                body=frame.get("body"), client_msg_id=frame.get("client_msg_id"),
+            message, created, events = await customer_message_send(
+                schema=self.schema, conversation_id=self.conversation_id, body=frame.get("body"), client_msg_id=frame.get("client_msg_id")
             )
         except services.ChatError as exc:
             raise FrameError(exc.code, exc.detail) from exc
+        await self.publish(events)
         if not created:
             # A retry of a message we already stored: acknowledge it again to this socket.
             await self.send_json(message_frame(message))

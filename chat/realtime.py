@@ -49,11 +49,16 @@ def publish_on_commit(group: str, event: dict) -> None:
     transaction.on_commit(send)
 
 
-def publish_to_conversation(*, schema: str, conversation_id: int, event: dict, internal: bool = False) -> None:
+def conversation_event(*, schema: str, conversation_id: int, event: dict, internal: bool = False) -> tuple[str, dict]:
+    """The group and the event as consumers receive them."""
     # Agents hold chats of several brands on one socket: say where each event belongs.
     event = {**event, "schema": schema, "conversation_id": conversation_id}
     audience = "agents" if internal else "all"
-    publish_on_commit(conversation_group(schema=schema, conversation_id=conversation_id, audience=audience), event)
+    return conversation_group(schema=schema, conversation_id=conversation_id, audience=audience), event
+
+
+def publish_to_conversation(*, schema: str, conversation_id: int, event: dict, internal: bool = False) -> None:
+    publish_on_commit(*conversation_event(schema=schema, conversation_id=conversation_id, event=event, internal=internal))
 
 
 def collecting() -> bool:

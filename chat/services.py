@@ -4,6 +4,7 @@ Callers are in the brand's schema (the HTTP middleware or the consumer put them 
 routing rows live in public, which is on every brand's search path.
 """
 
+import functools
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from psycopg import sql
 
 from helpdesk.models import AgentProfile
 from knowledge.models import Article
@@ -195,11 +197,11 @@ def _next_seq(conversation: Conversation) -> int:
 def _system_message(*, conversation: Conversation, body: str) -> Message:
     message = Message.objects.create(conversation=conversation, seq=_next_seq(conversation), sender=Message.Sender.SYSTEM, body=body)
     Conversation.objects.filter(pk=conversation.pk).update(last_seq=conversation.last_seq)
-    publish_to_conversation(schema=connection.schema_name, conversation_id=conversation.id, event=_message_event(message))
+    publish_to_conversation(schema=connection.schema_name, conversation_id=conversation.id, event=message_event(message))
     return message
 
 
-def _message_event(message: Message) -> dict:
+def message_event(message: Message) -> dict:
     return {"type": "conversation.message", "frame": message_frame(message)}
 
 
@@ -222,17 +224,49 @@ NOTE_STATES = (Conversation.State.QUEUED, Conversation.State.ACTIVE, Conversatio
 # (serialising sequence numbers), takes the next number and inserts the message, all or
 # nothing. As separate ORM calls it is four statements plus BEGIN and COMMIT, and
 # django-tenants puts a SET search_path before each: a dozen round trips per message.
+# The tables carry their schema instead of relying on search_path, so the widget socket's
+# async path (chat.async_messages), whose connections have no search_path of their own,
+# runs this very statement. The casts let PostgreSQL type parameters that arrive NULL.
 _INSERT_MESSAGE_SQL = """
 WITH allocated AS (
-    UPDATE chat_conversation SET last_seq = last_seq + 1, last_activity_at = now()
-    WHERE id = %(conversation_id)s AND state = ANY(%(states)s)
+    UPDATE {schema}.chat_conversation SET last_seq = last_seq + 1, last_activity_at = now()
+    WHERE id = %(conversation_id)s AND state = ANY(%(states)s::varchar[])
     RETURNING id, last_seq, customer_name
 )
-INSERT INTO chat_message (conversation_id, seq, client_msg_id, sender, is_internal, agent_id, author_name, body, sent_at)
-SELECT id, last_seq, %(client_msg_id)s, %(sender)s, %(internal)s, %(agent_id)s, COALESCE(%(author)s, customer_name), %(body)s, now()
+INSERT INTO {schema}.chat_message (conversation_id, seq, client_msg_id, sender, is_internal, agent_id, author_name, body, sent_at)
+SELECT id, last_seq, %(client_msg_id)s::varchar, %(sender)s::varchar, %(internal)s::boolean, %(agent_id)s::bigint,
+       COALESCE(%(author)s::varchar, customer_name), %(body)s::text, now()
 FROM allocated
 RETURNING id, seq, author_name, sent_at
 """
+
+
+@functools.lru_cache(maxsize=1024)
+def message_insert_sql(schema: str) -> str:
+    """The message insert for one brand's schema (a name from Brand.schema_name, quoted)."""
+    return _INSERT_MESSAGE_SQL.format(schema=sql.Identifier(schema).as_string(None))
+
+
+def message_insert_params(*, conversation_id: int, sender: str, body: str, client_msg_id, agent: AgentProfile | None, internal: bool) -> dict:
+    return {
+        "conversation_id": conversation_id,
+        "states": [str(state) for state in (NOTE_STATES if internal else MESSAGE_STATES)],
+        "client_msg_id": client_msg_id,
+        "sender": sender,
+        "internal": internal,
+        "agent_id": agent.id if agent else None,
+        "author": agent.display_name if agent else None,
+        "body": body,
+    }
+
+
+def message_from_insert(row, params: dict) -> Message:
+    message_id, seq, author_name, sent_at = row
+    return Message(
+        id=message_id, conversation_id=params["conversation_id"], seq=seq, client_msg_id=params["client_msg_id"],
+        sender=params["sender"], is_internal=params["internal"], agent_id=params["agent_id"], author_name=author_name,
+        body=params["body"], sent_at=sent_at,
+    )
 
 
 def message_send(
@@ -247,30 +281,17 @@ def message_send(
     body, client_msg_id = message_validate(body=body, client_msg_id=client_msg_id)
     if internal and sender != Message.Sender.AGENT:
         raise ChatError("Only agents write notes.", "forbidden", 403)
-    params = {
-        "conversation_id": conversation_id,
-        "states": list(NOTE_STATES if internal else MESSAGE_STATES),
-        "client_msg_id": client_msg_id,
-        "sender": sender,
-        "internal": internal,
-        "agent_id": agent.id if agent else None,
-        "author": agent.display_name if agent else None,
-        "body": body,
-    }
+    params = message_insert_params(conversation_id=conversation_id, sender=sender, body=body, client_msg_id=client_msg_id, agent=agent, internal=internal)
     # One statement is atomic by itself; inside a caller's transaction a savepoint keeps a
     # refused duplicate from breaking that transaction.
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
         with guard, connection.cursor() as cursor:
-            cursor.execute(_INSERT_MESSAGE_SQL, params)
+            cursor.execute(message_insert_sql(connection.schema_name), params)
             row = cursor.fetchone()
             if row is not None:
-                message_id, seq, author_name, sent_at = row
-                message = Message(
-                    id=message_id, conversation_id=conversation_id, seq=seq, client_msg_id=client_msg_id, sender=sender,
-                    is_internal=internal, agent_id=params["agent_id"], author_name=author_name, body=body, sent_at=sent_at,
-                )
-                publish_to_conversation(schema=connection.schema_name, conversation_id=conversation_id, event=_message_event(message), internal=internal)
+                message = message_from_insert(row, params)
+                publish_to_conversation(schema=connection.schema_name, conversation_id=conversation_id, event=message_event(message), internal=internal)
                 return message, True
     except IntegrityError:
         existing = Message.objects.filter(conversation_id=conversation_id, sender=sender, client_msg_id=client_msg_id).first()
@@ -369,7 +390,7 @@ def conversation_transfer(
                 conversation=conversation, seq=_next_seq(conversation), sender=Message.Sender.AGENT, is_internal=True,
                 agent_id=by.id, author_name=by.display_name, body=f"Transfer note: {note.strip()}",
             )
-            publish_to_conversation(schema=brand.schema_name, conversation_id=conversation.id, event=_message_event(note_message), internal=True)
+            publish_to_conversation(schema=brand.schema_name, conversation_id=conversation.id, event=message_event(note_message), internal=True)
         if category:
             conversation.category_id = Category.objects.get(slug=category).id
         if to_agent is not None:

@@ -222,3 +222,8 @@ LOGGING = {
 # How links in emails reach a brand host (scheme and, in development, the port).
 SITE_SCHEME = env("SITE_SCHEME", default="http")
 SITE_PORT_SUFFIX = env("SITE_PORT_SUFFIX", default=":8000")
+
+# The websocket message path's own async PostgreSQL connections (chat.async_db), per
+# server process, beside Django's one connection per thread.
+ASYNC_DB_POOL_SIZE = env.int("ASYNC_DB_POOL_SIZE", default=10)
+ASYNC_DB_POOL_TIMEOUT = env.float("ASYNC_DB_POOL_TIMEOUT", default=10.0)

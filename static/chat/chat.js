@@ -703,12 +703,12 @@ function onFrame(ws, frame) {
       if (chatNodes && !chatNodes.endArea.querySelector("#survey") && !state.conversation.surveyDone) chatNodes.endArea.prepend(surveyForm());
       break;
     case "error":
-      if (frame.ref) {
-        const node = chatNodes?.pendingList.querySelector(`[data-client-msg-id="${CSS.escape(frame.ref)}"]`);
+      if (frame.client_msg_id) {
+        const node = chatNodes?.pendingList.querySelector(`[data-client-msg-id="${CSS.escape(frame.client_msg_id)}"]`);
         if (node) {
           node.classList.add("failed");
           node.querySelector(".status").textContent = `Not sent: ${frame.detail}`;
-          state.conversation.pending = state.conversation.pending.filter((item) => item.client_msg_id !== frame.ref);
+          state.conversation.pending = state.conversation.pending.filter((item) => item.client_msg_id !== frame.client_msg_id);
           save();
           break;
         }

@@ -1,0 +1,145 @@
+"""The widget socket's message path on async connections (chat.async_messages,
+chat.async_db): same rows, sequence numbers, errors and brand boundaries as
+chat.services.message_send, and connections that neither leak nor stay broken."""
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import connection, connections
+from django_tenants.utils import schema_context
+
+from chat import services
+from chat.async_db import APPLICATION_NAME
+from chat.async_messages import customer_message_send
+from chat.models import Conversation, Message
+from tests.chat.helpers import conversation_active, conversation_started
+from tests.factories import AgentFactory, StaffingFactory
+from tenants.models import Brand
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def agent_on(slug: str = "alpha"):
+    agent = AgentFactory()
+    StaffingFactory(agent=agent, brand=Brand.objects.get(slug=slug))
+    return agent
+
+
+def stored(schema: str, conversation_id: int) -> list[tuple]:
+    with schema_context(schema):
+        rows = list(Message.objects.filter(conversation_id=conversation_id).order_by("seq").values_list("seq", "sender", "body"))
+    connection.set_schema_to_public()
+    return rows
+
+
+def hot_path_connections() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()", [APPLICATION_NAME])
+        return cursor.fetchone()[0]
+
+
+def test_a_message_gets_the_next_seq_a_utc_timestamp_and_one_event():
+    brand, conversation, _ = conversation_active(agent=agent_on())
+    before = stored(brand.schema_name, conversation.id)
+
+    message, created, events = asyncio.run(
+        customer_message_send(schema=brand.schema_name, conversation_id=conversation.id, body="Where is it?", client_msg_id="c-1")
+    )
+
+    assert created and message.seq == before[-1][0] + 1
+    assert stored(brand.schema_name, conversation.id)[-1] == (message.seq, "customer", "Where is it?")
+    assert message.sent_at.utcoffset().total_seconds() == 0
+    [(group, event)] = events
+    assert group == f"{brand.schema_name}.conv.{conversation.id}.all"
+    assert event["frame"]["seq"] == message.seq and event["frame"]["author"] == "Dana Customer"
+    with schema_context(brand.schema_name):
+        assert Conversation.objects.get(pk=conversation.id).last_seq == message.seq
+
+
+def test_a_retry_is_answered_with_the_stored_message_and_stores_nothing():
+    brand, conversation, _ = conversation_active(agent=agent_on())
+
+    async def twice():
+        first = await customer_message_send(schema=brand.schema_name, conversation_id=conversation.id, body="once", client_msg_id="same")
+        again = await customer_message_send(schema=brand.schema_name, conversation_id=conversation.id, body="once", client_msg_id="same")
+        return first, again
+
+    (first, created, _), (again, created_again, events_again) = asyncio.run(twice())
+    assert created and not created_again and events_again == []
+    assert again.id == first.id and again.seq == first.seq
+    assert [row for row in stored(brand.schema_name, conversation.id) if row[2] == "once"] == [(first.seq, "customer", "once")]
+
+
+def test_a_chat_still_queued_or_ended_refuses_messages_as_the_service_does():
+    brand, queued, _ = conversation_started()
+    with pytest.raises(services.ChatError) as refused:
+        asyncio.run(customer_message_send(schema=brand.schema_name, conversation_id=queued.id, body="hello?", client_msg_id=None))
+    assert refused.value.code == "bad_state"
+    assert stored(brand.schema_name, queued.id) == []
+
+    with pytest.raises(services.ChatError) as empty:
+        asyncio.run(customer_message_send(schema=brand.schema_name, conversation_id=queued.id, body="   ", client_msg_id=None))
+    assert empty.value.code == "empty_body"
+
+
+def test_another_brands_conversation_is_out_of_reach():
+    alpha = Brand.objects.get(slug="alpha")
+    beta, theirs, _ = conversation_active(agent=agent_on("beta"), slug="beta")
+    before = stored(beta.schema_name, theirs.id)
+    with schema_context(alpha.schema_name):
+        assert not Conversation.objects.filter(pk=theirs.id).exists()
+    connection.set_schema_to_public()
+
+    # Alpha's schema has no conversation with beta's id: the statement finds nothing.
+    with pytest.raises(Conversation.DoesNotExist):
+        asyncio.run(customer_message_send(schema=alpha.schema_name, conversation_id=theirs.id, body="hijack", client_msg_id=None))
+    assert stored(beta.schema_name, theirs.id) == before
+
+
+def test_connections_close_with_their_event_loop():
+    brand, conversation, _ = conversation_active(agent=agent_on())
+
+    async def busy():
+        await asyncio.gather(*(
+            customer_message_send(schema=brand.schema_name, conversation_id=conversation.id, body=f"m{n}", client_msg_id=f"c{n}") for n in range(20)
+        ))
+        return await database_sync_to_async(hot_path_connections)()
+
+    assert asyncio.run(busy()) >= 1
+    assert hot_path_connections() == 0
+    seqs = [seq for seq, _, body in stored(brand.schema_name, conversation.id) if body.startswith("m")]
+    assert len(seqs) == 20 and seqs == list(range(seqs[0], seqs[0] + 20))
+
+
+def test_an_idle_connection_cut_by_the_server_is_replaced():
+    brand, conversation, _ = conversation_active(agent=agent_on())
+
+    async def across_a_cut():
+        await customer_message_send(schema=brand.schema_name, conversation_id=conversation.id, body="before", client_msg_id="b")
+        await database_sync_to_async(terminate_hot_path_backends)()
+        return await customer_message_send(schema=brand.schema_name, conversation_id=conversation.id, body="after", client_msg_id="a")
+
+    message, created, _ = asyncio.run(across_a_cut())
+    assert created and stored(brand.schema_name, conversation.id)[-1] == (message.seq, "customer", "after")
+
+
+def terminate_hot_path_backends() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
+            [APPLICATION_NAME],
+        )
+    connection.close()
+
+
+def test_an_unreachable_database_is_a_clear_error():
+    brand, conversation, _ = conversation_active(agent=agent_on())
+    settings_dict = connections["default"].settings_dict
+    real_port, settings_dict["PORT"] = settings_dict["PORT"], "1"
+    try:
+        with pytest.raises(services.ChatError) as unavailable:
+            asyncio.run(customer_message_send(schema=brand.schema_name, conversation_id=conversation.id, body="hello", client_msg_id=None))
+    finally:
+        settings_dict["PORT"] = real_port
+    assert unavailable.value.code == "unavailable"
