@@ -262,6 +262,26 @@ def test_dropped_connection_shows_missed_messages_exactly_once(live_server_asgi,
         assert Conversation.objects.get(pk=chat_id).messages.filter(sender="customer").count() == 1
 
 
+def test_a_message_the_server_refuses_is_marked_not_sent(live_server_asgi, new_page, agent):
+    alice = agent("Alice Agent")
+    page = new_page()
+    chat_id = start_active_chat(page, live_server_asgi, alice)
+    composer = page.get_by_label("Message", exact=True)
+    # The page caps the length; the server checks too, for clients that do not.
+    composer.evaluate("node => node.removeAttribute('maxlength')")
+    composer.fill("x" * 4001)
+    composer.press("Enter")
+
+    refused = page.locator("#pending-messages .message.failed")
+    expect(refused).to_have_count(1)
+    expect(refused).to_contain_text("Not sent: Messages are limited to 4000 characters.")
+    composer.fill("A shorter one")
+    composer.press("Enter")
+    expect(page.locator("#messages .message.customer .bubble")).to_have_text(["A shorter one"])
+    with schema_context("brand_alpha"):
+        assert list(Conversation.objects.get(pk=chat_id).messages.filter(sender="customer").values_list("body", flat=True)) == ["A shorter one"]
+
+
 def test_survey_and_transcript_after_the_agent_ends(live_server_asgi, new_page, agent):
     alice = agent("Alice Agent")
     page = new_page()
