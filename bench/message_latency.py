@@ -12,6 +12,10 @@ process) that per message inserts a row like the chat message into PostgreSQL (p
 a pool of connections), publishes it on Redis pub/sub and pushes it from the subscription
 to the agent's socket. Targets: p50 within 2x, p99 within 3x.
 
+The two take turns: ROUNDS rounds each, alternating, over sockets opened once; the
+percentiles are over all of a side's rounds. A spell of load from elsewhere on this
+shared machine then falls on both sides rather than on whichever ran during it.
+
 All traffic goes to 127.0.0.1 and every wait is bounded.
 """
 
@@ -33,6 +37,7 @@ SOLO_MESSAGES = 100
 CROWD_CONVERSATIONS = 200
 CROWD_MESSAGES = 5
 WARMUP_MESSAGES = 2
+ROUNDS = 3  # the real stack and the relay take turns, each this many times
 FRAME_TIMEOUT = 15.0
 RUN_TIMEOUT = 180.0
 
@@ -100,7 +105,7 @@ async def _measure(*, customer_sockets, agent_sockets, conversations, messages_e
             started = time.perf_counter()
             await ws.send(json.dumps(customer_frame(conversation, key)))
             received = await asyncio.wait_for(future, FRAME_TIMEOUT)
-            if n >= 0:  # the first messages warm connections and caches up, on both sides
+            if n >= 0:  # the first messages of a round warm connections and caches up, on both sides
                 latencies.append(received - started)
             await asyncio.sleep(0.01)
 
@@ -177,7 +182,29 @@ def _agent_token(port: int, username: str) -> str:
         return json.loads(response.read())["token"]
 
 
-async def _run_real(port: int, conversations: list[dict]) -> list[float]:
+class _Side:
+    """One side's open sockets and how to talk through them."""
+
+    def __init__(self, *, customer_sockets, agent_sockets, conversations, agent_matches):
+        self.customer_sockets = customer_sockets
+        self.agent_sockets = agent_sockets
+        self.conversations = conversations
+        self.agent_matches = agent_matches
+
+    async def measure(self) -> list[float]:
+        return await _measure(
+            customer_sockets=self.customer_sockets, agent_sockets=self.agent_sockets, conversations=self.conversations,
+            messages_each=SOLO_MESSAGES if len(self.conversations) == 1 else CROWD_MESSAGES,
+            customer_frame=lambda c, key: {"type": "message.send", "client_msg_id": key, "body": "Hello, where is my parcel?"},
+            agent_matches=self.agent_matches,
+        )
+
+    async def close(self) -> None:
+        for ws in self.agent_sockets + self.customer_sockets:
+            await ws.close()
+
+
+async def _open_real(port: int, conversations: list[dict]) -> _Side:
     import websockets
 
     async def open_socket(host: str, path: str, auth: dict):
@@ -200,17 +227,10 @@ async def _run_real(port: int, conversations: list[dict]) -> list[float]:
         customer_sockets.append(
             await open_socket("lat.localhost", f"/ws/widget/v1/conversations/{c['id']}/", {"type": "auth", "token": c["token"], "after_seq": c["last_seq"]})
         )
-    await asyncio.sleep(0.5)  # let the sockets settle into their groups
-    try:
-        return await _measure(
-            customer_sockets=customer_sockets, agent_sockets=agent_sockets, conversations=conversations,
-            messages_each=SOLO_MESSAGES if len(conversations) == 1 else CROWD_MESSAGES,
-            customer_frame=lambda c, key: {"type": "message.send", "client_msg_id": key, "body": "Hello, where is my parcel?"},
-            agent_matches=lambda f: f.get("client_msg_id") if f.get("type") == "message" and f.get("sender") == "customer" else None,
-        )
-    finally:
-        for ws in agent_sockets + customer_sockets:
-            await ws.close()
+    return _Side(
+        customer_sockets=customer_sockets, agent_sockets=agent_sockets, conversations=conversations,
+        agent_matches=lambda f: f.get("client_msg_id") if f.get("type") == "message" and f.get("sender") == "customer" else None,
+    )
 
 
 # --- The bare relay -----------------------------------------------------------------------------
@@ -271,24 +291,34 @@ async def _relay_serve(port: int, dsn: str, pool_size: int) -> None:
         await asyncio.Future()
 
 
-async def _run_relay(port: int, count: int) -> list[float]:
+async def _open_relay(port: int, count: int) -> _Side:
     import websockets
 
     agents = list(range(min(AGENTS, count)))
     agent_sockets = [await websockets.connect(f"ws://127.0.0.1:{port}/a/{a}", max_queue=None) for a in agents]
     conversations = [{"id": 100_000 * (count + 1) + i + int(time.time()) % 1000 * 1000, "agent": agents[i % len(agents)]} for i in range(count)]
     customer_sockets = [await websockets.connect(f"ws://127.0.0.1:{port}/c/{c['id']}/{c['agent']}", max_queue=None) for c in conversations]
-    await asyncio.sleep(0.5)
+    return _Side(
+        customer_sockets=customer_sockets, agent_sockets=agent_sockets, conversations=conversations,
+        agent_matches=lambda f: f.get("client_msg_id") if f.get("type") == "message" else None,
+    )
+
+
+async def _compare(real_port: int, relay_port: int, conversations: list[dict]) -> tuple[list[float], list[float]]:
+    """Rounds of the real stack and the relay taking turns, over sockets kept open, so
+    that a spell of load from elsewhere on the machine falls on both alike."""
+    real = await _open_real(real_port, conversations)
+    relay = await _open_relay(relay_port, len(conversations))
+    await asyncio.sleep(0.5)  # let the sockets settle into their groups
+    real_latencies, relay_latencies = [], []
     try:
-        return await _measure(
-            customer_sockets=customer_sockets, agent_sockets=agent_sockets, conversations=conversations,
-            messages_each=SOLO_MESSAGES if count == 1 else CROWD_MESSAGES,
-            customer_frame=lambda c, key: {"type": "message.send", "client_msg_id": key, "body": "Hello, where is my parcel?"},
-            agent_matches=lambda f: f.get("client_msg_id") if f.get("type") == "message" else None,
-        )
+        for _ in range(ROUNDS):
+            real_latencies += await real.measure()
+            relay_latencies += await relay.measure()
     finally:
-        for ws in agent_sockets + customer_sockets:
-            await ws.close()
+        await real.close()
+        await relay.close()
+    return real_latencies, relay_latencies
 
 
 # --- Running it all -----------------------------------------------------------------------------
@@ -332,8 +362,7 @@ def main(argv: list[str]) -> None:
         _wait_port(relay_port)
         for count in (1, CROWD_CONVERSATIONS):
             conversations = _prepare_real(count)
-            real = asyncio.run(_run_real(real_port, conversations))
-            bare = asyncio.run(_run_relay(relay_port, count))
+            real, bare = asyncio.run(_compare(real_port, relay_port, conversations))
             results[count] = (_percentiles(bare), _percentiles(real), len(real), len(bare))
     finally:
         for process in (server, relay):
