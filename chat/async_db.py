@@ -112,17 +112,17 @@ def _close_with_loop(loop: asyncio.AbstractEventLoop) -> None:
     loop.close = types.MethodType(close, loop)
 
 
-async def fetch_one(sql: str, params: dict):
-    """Run one statement and return its first row (or None).
+async def fetch_all(sql: str, params: dict) -> list[tuple]:
+    """Run one statement and return its rows.
 
     A connection that sat idle may have been cut by a server restart: such a failure is
     retried once on a new connection. Statements run here must be safe to retry; the
-    message insert is, as a retried client_msg_id is refused by its unique constraint.
+    message inserts are, as a retried client_msg_id is refused by its unique constraint.
     """
     for attempt in (1, 2):
         async with pool().connection() as (connection, reused):
             try:
-                return await (await connection.execute(sql, params)).fetchone()
+                return await (await connection.execute(sql, params)).fetchall()
             except psycopg.OperationalError:
                 if not (reused and connection.broken and attempt == 1):
                     raise

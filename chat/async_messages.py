@@ -1,19 +1,168 @@
 """A customer's message from the widget socket, stored from the event loop.
 
-Same statement, same rules and same event as chat.services.message_send, without the hop
-to a database thread (chat.async_db says why). Only the common case runs here: a new
-message into a chat that takes messages. Anything else (a retried client_msg_id, a chat
-that has ended or does not exist) goes to message_send, which tells those apart and
-answers them exactly as every other caller sees them.
+Same rules and same event as chat.services.message_send, without the hop to a database
+thread (chat.async_db says why). Only the common case runs here: a new message into a
+chat that takes messages. Anything else (a retried client_msg_id, a chat that has ended
+or does not exist) goes to message_send, which tells those apart and answers them exactly
+as every other caller sees them.
+
+Messages are stored in batches: while earlier statements are in flight, the messages that
+arrive meanwhile wait and then go in together, as one statement and one commit. A quiet
+server stores each message on its own at once; a busy one commits dozens per round trip
+and fsync instead of queueing them one by one (docs/benchmarks.md). Every message is still
+acknowledged only once its own row is committed.
 """
 
+import asyncio
+import functools
+import weakref
+from dataclasses import dataclass, field
+
 import psycopg
+from django.conf import settings
+from psycopg import sql
 
 from . import services
-from .async_db import PoolUnavailable, fetch_one
+from .async_db import PoolUnavailable, fetch_all, pool
 from .models import Message
 from .realtime import conversation_event
 from .socket import run_in_schema
+
+MAX_BATCH = 100
+
+# services' one-message statement for many conversations at once. Locking the rows in id
+# order first keeps two batches that share conversations from deadlocking.
+_BATCH_INSERT_SQL = """
+WITH incoming AS (
+    SELECT * FROM unnest(%(conversation_ids)s::bigint[], %(client_msg_ids)s::varchar[], %(bodies)s::text[])
+        AS t(conversation_id, client_msg_id, body)
+),
+locked AS (
+    SELECT c.id FROM {schema}.chat_conversation c
+    WHERE c.id = ANY(%(conversation_ids)s::bigint[]) AND c.state = ANY(%(states)s::varchar[])
+    ORDER BY c.id FOR UPDATE
+),
+allocated AS (
+    UPDATE {schema}.chat_conversation c SET last_seq = c.last_seq + 1, last_activity_at = now()
+    FROM locked WHERE c.id = locked.id
+    RETURNING c.id, c.last_seq, c.customer_name
+)
+INSERT INTO {schema}.chat_message (conversation_id, seq, client_msg_id, sender, is_internal, agent_id, author_name, body, sent_at)
+SELECT a.id, a.last_seq, i.client_msg_id, %(sender)s::varchar, false, NULL, a.customer_name, i.body, now()
+FROM allocated a JOIN incoming i ON i.conversation_id = a.id
+RETURNING conversation_id, id, seq, author_name, sent_at
+"""
+
+
+@functools.lru_cache(maxsize=1024)
+def _batch_insert_sql(schema: str) -> str:
+    return _BATCH_INSERT_SQL.format(schema=sql.Identifier(schema).as_string(None))
+
+
+@dataclass
+class _Waiting:
+    schema: str
+    params: dict
+    stored: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class MessageBatcher:
+    """One per event loop: at most `in_flight` statements at a time; whatever arrives
+    meanwhile goes into the next one (one brand schema per statement, each conversation
+    at most once, in arrival order)."""
+
+    def __init__(self, *, in_flight: int):
+        self._in_flight_limit = in_flight
+        self._in_flight = 0
+        self._waiting: list[_Waiting] = []
+
+    async def store(self, schema: str, params: dict):
+        """The inserted row (id, seq, author_name, sent_at), or None if the chat took
+        nothing (message_send then says why)."""
+        waiting = _Waiting(schema, params)
+        self._waiting.append(waiting)
+        self._start_batches()
+        return await waiting.stored
+
+    def _start_batches(self) -> None:
+        while self._waiting and self._in_flight < self._in_flight_limit:
+            batch = self._next_batch()
+            self._in_flight += 1
+            asyncio.get_running_loop().create_task(self._store_batch(batch))
+
+    def _next_batch(self) -> list[_Waiting]:
+        schema = self._waiting[0].schema
+        batch, later, conversations = [], [], set()
+        for waiting in self._waiting:
+            conversation_id = waiting.params["conversation_id"]
+            if waiting.schema == schema and conversation_id not in conversations and len(batch) < MAX_BATCH:
+                batch.append(waiting)
+                conversations.add(conversation_id)
+            else:
+                later.append(waiting)
+        self._waiting = later
+        return batch
+
+    async def _store_batch(self, batch: list[_Waiting]) -> None:
+        try:
+            try:
+                rows = await _insert(batch)
+            except (psycopg.IntegrityError, psycopg.errors.TransactionRollback):
+                if len(batch) == 1:
+                    rows = {}  # a retried client_msg_id: message_send finds the stored one
+                else:
+                    # One message spoiled the statement for all (a retry, or a deadlock
+                    # with a stray lock holder): store each on its own.
+                    rows = {}
+                    for waiting in batch:
+                        try:
+                            rows.update(await _insert([waiting]))
+                        except (psycopg.IntegrityError, psycopg.errors.TransactionRollback):
+                            pass
+        except BaseException as exc:
+            for waiting in batch:
+                if not waiting.stored.done():
+                    waiting.stored.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            for waiting in batch:
+                if not waiting.stored.done():
+                    waiting.stored.set_result(rows.get(waiting.params["conversation_id"]))
+        finally:
+            self._in_flight -= 1
+            self._start_batches()
+
+
+async def _insert(batch: list[_Waiting]) -> dict[int, tuple]:
+    """Rows by conversation id, for the messages that were stored."""
+    schema = batch[0].schema
+    if len(batch) == 1:
+        params = batch[0].params
+        return {params["conversation_id"]: row for row in await fetch_all(services.message_insert_sql(schema), params)}
+    rows = await fetch_all(
+        _batch_insert_sql(schema),
+        {
+            "conversation_ids": [w.params["conversation_id"] for w in batch],
+            "client_msg_ids": [w.params["client_msg_id"] for w in batch],
+            "bodies": [w.params["body"] for w in batch],
+            "states": [str(state) for state in services.MESSAGE_STATES],
+            "sender": str(Message.Sender.CUSTOMER),
+        },
+    )
+    return {conversation_id: rest for conversation_id, *rest in rows}
+
+
+_batchers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _batcher() -> MessageBatcher:
+    # Keyed by this loop's connection pool, so it goes when the loop and its pool go.
+    loop_pool = pool()
+    batcher = _batchers.get(loop_pool)
+    if batcher is None:
+        batcher = _batchers[loop_pool] = MessageBatcher(in_flight=settings.ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT)
+    return batcher
 
 
 async def customer_message_send(*, schema: str, conversation_id: int, body, client_msg_id) -> tuple[Message, bool, list]:
@@ -23,9 +172,7 @@ async def customer_message_send(*, schema: str, conversation_id: int, body, clie
         conversation_id=conversation_id, sender=Message.Sender.CUSTOMER, body=body, client_msg_id=client_msg_id, agent=None, internal=False
     )
     try:
-        row = await fetch_one(services.message_insert_sql(schema), params)
-    except psycopg.errors.UniqueViolation:
-        row = None  # a retry of a message already stored
+        row = await _batcher().store(schema, params)
     except (psycopg.OperationalError, PoolUnavailable) as exc:
         raise services.ChatError("The message could not be stored just now. Send it again.", "unavailable", 503) from exc
     if row is None:
@@ -35,3 +182,4 @@ async def customer_message_send(*, schema: str, conversation_id: int, body, clie
         return message, created, events
     message = services.message_from_insert(row, params)
     return message, True, [conversation_event(schema=schema, conversation_id=conversation_id, event=services.message_event(message))]
+

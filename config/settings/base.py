@@ -227,3 +227,6 @@ SITE_PORT_SUFFIX = env("SITE_PORT_SUFFIX", default=":8000")
 # server process, beside Django's one connection per thread.
 ASYNC_DB_POOL_SIZE = env.int("ASYNC_DB_POOL_SIZE", default=10)
 ASYNC_DB_POOL_TIMEOUT = env.float("ASYNC_DB_POOL_TIMEOUT", default=10.0)
+# Customer messages are stored in batches (chat.async_messages): this many statements at
+# a time, and what arrives meanwhile goes into the next.
+ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT = env.int("ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT", default=2)

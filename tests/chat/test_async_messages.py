@@ -143,3 +143,92 @@ def test_an_unreachable_database_is_a_clear_error():
     finally:
         settings_dict["PORT"] = real_port
     assert unavailable.value.code == "unavailable"
+
+
+# --- Batches ------------------------------------------------------------------------------
+
+def batch_sizes_recorded(monkeypatch) -> list[tuple[str, int]]:
+    """Record each statement's schema and message count (the statements still run)."""
+    from chat import async_messages
+
+    sizes = []
+    real_insert = async_messages._insert
+
+    async def recording_insert(batch):
+        sizes.append((batch[0].schema, len(batch)))
+        return await real_insert(batch)
+
+    monkeypatch.setattr(async_messages, "_insert", recording_insert)
+    return sizes
+
+
+def test_messages_that_arrive_together_are_stored_together_in_order(monkeypatch, settings):
+    settings.ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT = 1
+    sizes = batch_sizes_recorded(monkeypatch)
+    agent = agent_on()
+    chats = [conversation_active(agent=agent) for _ in range(3)]
+
+    async def burst():
+        sends = [
+            customer_message_send(schema=brand.schema_name, conversation_id=conversation.id, body=f"{conversation.id}-{n}", client_msg_id=f"{conversation.id}-{n}")
+            for n in range(4) for brand, conversation, _ in chats
+        ]
+        return await asyncio.gather(*sends)
+
+    results = asyncio.run(burst())
+
+    assert all(created for _, created, _ in results)
+    assert max(size for _, size in sizes) > 1 and len(sizes) < len(results)
+    for brand, conversation, _ in chats:
+        mine = [(seq, body) for seq, sender, body in stored(brand.schema_name, conversation.id) if sender == "customer"]
+        # A conversation's messages keep the order they were sent in, with consecutive numbers.
+        assert [body for _, body in mine] == [f"{conversation.id}-{n}" for n in range(4)]
+        assert [seq for seq, _ in mine] == list(range(mine[0][0], mine[0][0] + 4))
+        assert [m.seq for m, _, _ in results if m.conversation_id == conversation.id] == [seq for seq, _ in mine]
+
+
+def test_a_retry_or_a_closed_chat_in_a_batch_spoils_nothing_for_the_others(monkeypatch, settings):
+    settings.ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT = 1
+    sizes = batch_sizes_recorded(monkeypatch)
+    agent = agent_on()
+    (brand, first, _), (_, second, _) = conversation_active(agent=agent), conversation_active(agent=agent)
+    _, queued, _ = conversation_started()
+
+    async def mixed():
+        await customer_message_send(schema=brand.schema_name, conversation_id=first.id, body="original", client_msg_id="dup")
+        holder = asyncio.ensure_future(customer_message_send(schema=brand.schema_name, conversation_id=second.id, body="first out", client_msg_id="s0"))
+        together = [
+            customer_message_send(schema=brand.schema_name, conversation_id=first.id, body="original", client_msg_id="dup"),
+            customer_message_send(schema=brand.schema_name, conversation_id=second.id, body="fresh", client_msg_id="s1"),
+            customer_message_send(schema=brand.schema_name, conversation_id=queued.id, body="too early", client_msg_id="q1"),
+        ]
+        results = await asyncio.gather(holder, *together, return_exceptions=True)
+        return results
+
+    _, retried, fresh, too_early = asyncio.run(mixed())
+
+    assert (retried[1], fresh[1]) == (False, True)
+    assert isinstance(too_early, services.ChatError) and too_early.code == "bad_state"
+    assert (brand.schema_name, 3) in sizes
+    assert [body for _, _, body in stored(brand.schema_name, first.id) if body == "original"] == ["original"]
+    assert [body for _, sender, body in stored(brand.schema_name, second.id) if sender == "customer"] == ["first out", "fresh"]
+    assert stored(brand.schema_name, queued.id) == []
+
+
+def test_each_brand_gets_its_own_statement(monkeypatch, settings):
+    settings.ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT = 1
+    sizes = batch_sizes_recorded(monkeypatch)
+    alpha, ours, _ = conversation_active(agent=agent_on("alpha"))
+    beta, theirs, _ = conversation_active(agent=agent_on("beta"), slug="beta")
+
+    async def both():
+        return await asyncio.gather(*(
+            customer_message_send(schema=brand.schema_name, conversation_id=conversation.id, body=f"to {brand.slug} {n}", client_msg_id=f"{brand.slug}{n}")
+            for n in range(3) for brand, conversation in ((alpha, ours), (beta, theirs))
+        ))
+
+    asyncio.run(both())
+
+    assert {schema for schema, _ in sizes} == {alpha.schema_name, beta.schema_name}
+    assert [body for _, sender, body in stored(alpha.schema_name, ours.id) if sender == "customer"] == [f"to alpha {n}" for n in range(3)]
+    assert [body for _, sender, body in stored(beta.schema_name, theirs.id) if sender == "customer"] == [f"to beta {n}" for n in range(3)]
