@@ -134,11 +134,14 @@ function renderOffers() {
 }
 
 async function accept(brand, conversationId) {
+  // Show the chat taken, unless the agent has moved to another tab while the request
+  // was on its way (the socket's conversation.assigned can open the tab first).
+  const activationsBefore = activations;
   try {
     await api(`brands/${brand}/conversations/${conversationId}/accept`, { method: "POST" });
     offers.delete(key(brand, conversationId));
     renderOffers();
-    openTab(brand, conversationId, { focus: true });
+    openTab(brand, conversationId, { focus: activations === activationsBefore });
   } catch (error) {
     offers.delete(key(brand, conversationId));
     renderOffers();
@@ -251,7 +254,10 @@ function openTab(brand, id, { focus = false } = {}) {
   return tab;
 }
 
+let activations = 0; // how many times a tab was brought to the front
+
 function activate(k) {
+  activations += 1;
   activeKey = k;
   for (const [tk, tab] of tabs) {
     const on = tk === k;
