@@ -371,7 +371,11 @@ def main(argv: list[str]) -> None:
                 process.wait(10)
             except subprocess.TimeoutExpired:
                 process.kill()
-    print(f"uvicorn workers {workers}, DB_CONN_MAX_AGE {settings.DATABASES['default']['CONN_MAX_AGE']}")
+    print(
+        f"uvicorn workers {workers}, DB_CONN_MAX_AGE {settings.DATABASES['default']['CONN_MAX_AGE']}, "
+        f"ASYNC_DB_POOL_SIZE {settings.ASYNC_DB_POOL_SIZE}, ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT {settings.ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT}, "
+        f"{ROUNDS} rounds per side"
+    )
     for count, ((b50, b99), (r50, r99), n_real, n_bare) in results.items():
         print(f"{count:>3} concurrent conversation(s), {n_real} messages (relay {n_bare}):")
         print(f"    bare relay (baseline): p50 {b50:7.2f} ms   p99 {b99:7.2f} ms")
