@@ -69,7 +69,11 @@ class _Waiting:
 class MessageBatcher:
     """One per event loop: at most `in_flight` statements at a time; whatever arrives
     meanwhile goes into the next one (one brand schema per statement, each conversation
-    at most once, in arrival order)."""
+    at most once, in arrival order).
+
+    Two statements in flight may share no conversation's order: a socket hands over its
+    next message only once the last one is stored, so one sender's messages keep their
+    order; between two sockets of one chat, the row lock decides."""
 
     def __init__(self, *, in_flight: int):
         self._in_flight_limit = in_flight
