@@ -71,7 +71,7 @@ class MessageBatcher:
     meanwhile goes into the next one (one brand schema per statement, each conversation
     at most once, in arrival order).
 
-    Two statements in flight may share no conversation's order: a socket hands over its
+    Order with two statements in flight: a socket hands over its
     next message only once the last one is stored, so one sender's messages keep their
     order; between two sockets of one chat, the row lock decides."""
 
