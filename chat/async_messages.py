@@ -109,20 +109,7 @@ class MessageBatcher:
 
     async def _store_batch(self, batch: list[_Waiting]) -> None:
         try:
-            try:
-                rows = await _insert(batch)
-            except (psycopg.IntegrityError, psycopg.errors.TransactionRollback):
-                if len(batch) == 1:
-                    rows = {}  # a retried client_msg_id: message_send finds the stored one
-                else:
-                    # One message spoiled the statement for all (a retry, or a deadlock
-                    # with a stray lock holder): store each on its own.
-                    rows = {}
-                    for waiting in batch:
-                        try:
-                            rows.update(await _insert([waiting]))
-                        except (psycopg.IntegrityError, psycopg.errors.TransactionRollback):
-                            pass
+            rows = await _insert_spoil_free(batch)
         except BaseException as exc:
             for waiting in batch:
                 if not waiting.stored.done():
@@ -136,6 +123,25 @@ class MessageBatcher:
         finally:
             self._in_flight -= 1
             self._start_batches()
+
+
+# What one message can do to a statement: a retried client_msg_id breaks a unique
+# constraint; a stray lock holder can deadlock with a batch.
+_SPOILERS = (psycopg.IntegrityError, psycopg.errors.TransactionRollback)
+
+
+async def _insert_spoil_free(batch: list[_Waiting]) -> dict[int, tuple]:
+    """_insert, but a batch one message spoiled is stored again one message at a time,
+    and a message that spoils its own statement gets no row (message_send says why)."""
+    try:
+        return await _insert(batch)
+    except _SPOILERS:
+        if len(batch) == 1:
+            return {}
+        rows: dict[int, tuple] = {}
+        for waiting in batch:
+            rows.update(await _insert_spoil_free([waiting]))
+        return rows
 
 
 async def _insert(batch: list[_Waiting]) -> dict[int, tuple]:

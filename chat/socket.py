@@ -4,9 +4,9 @@ a synchronous block inside a brand's schema with its events sent afterwards."""
 import json
 import logging
 
+from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.consumer import get_handler_name
 from django.db import connection
 from django_tenants.utils import schema_context
 
