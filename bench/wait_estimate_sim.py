@@ -1,4 +1,5 @@
-"""Discrete-event benchmark of the queue wait estimators in ``routing.estimates``.
+"""Discrete-event benchmark of the wait customers are quoted (``routing.estimates``)
+against the baselines in ``bench/estimator_baselines.py``.
 
 Run::
 
@@ -45,6 +46,7 @@ import random
 import statistics
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -54,13 +56,13 @@ import simpy
 if __package__ in (None, ""):  # executed as a script: make the repo importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from routing.estimates import (  # noqa: E402
+from bench.estimator_baselines import (  # noqa: E402
     BaseEstimator,
     ErlangCEstimator,
     LastToEnterServiceEstimator,
     RocketChatEstimator,
-    WaitEstimator,
 )
+from routing.estimates import EXIT_WINDOW, HISTORY_WINDOW, QueueHistory, wait_quote  # noqa: E402
 
 TARGET_RATIO = 0.8
 HOUR = 3600.0
@@ -104,10 +106,42 @@ class SimParams:
     warmup_s: float = 3600.0           # customers arriving earlier are not scored
 
 
+class AppEstimator(BaseEstimator):
+    """What customers are quoted: ``routing.estimates.wait_quote`` over the same windows
+    of recent history the app reads from its database (``routing.selectors.queue_history``)."""
+
+    name = "ours"
+
+    def __init__(self) -> None:
+        self.handles: deque[float] = deque(maxlen=HISTORY_WINDOW)
+        # Queue exits, served or abandoned, in one window as the database reads them.
+        self.exits: deque[tuple[float, float, float | None, bool]] = deque(maxlen=EXIT_WINDOW)
+
+    def record_service_start(self, now: float, waited_seconds: float, predicted_seconds: float | None = None) -> None:
+        self.exits.append((now, waited_seconds, predicted_seconds, False))
+
+    def record_service_end(self, now: float, handle_seconds: float) -> None:
+        self.handles.append(handle_seconds)
+
+    def record_abandon(self, now: float, waited_seconds: float) -> None:
+        self.exits.append((now, waited_seconds, None, True))
+
+    def quote(self, position: int, eligible_capacity: int, busy_slots: int, now: float) -> tuple[float, float]:
+        history = QueueHistory(
+            handle_seconds=list(self.handles),
+            served=[(at, waited, raw) for at, waited, raw, abandoned in self.exits if not abandoned],
+            abandons=[(at, waited) for at, waited, _, abandoned in self.exits if abandoned],
+        )
+        return wait_quote(position=position, eligible_capacity=eligible_capacity, busy_slots=busy_slots, history=history, now=now)
+
+    def estimate(self, position: int, eligible_capacity: int, busy_slots: int, now: float) -> float:
+        return self.quote(position, eligible_capacity, busy_slots, now)[0]
+
+
 def make_estimators() -> dict[str, BaseEstimator]:
     """Fresh estimators, ours first."""
     return {
-        "ours": WaitEstimator(),
+        "ours": AppEstimator(),
         "rocketchat": RocketChatEstimator(),
         "erlang_c": ErlangCEstimator(),
         "les": LastToEnterServiceEstimator(),

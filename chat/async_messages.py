@@ -1,6 +1,6 @@
 """A customer's message from the widget socket, stored from the event loop.
 
-Same rules and same event as chat.services.message_send, without the hop to a database
+Same rules, statements and event as chat.messages.message_send, without the hop to a database
 thread (chat.async_db says why). Only the common case runs here: a new message into a
 chat that takes messages. Anything else (a retried client_msg_id, a chat that has ended
 or does not exist) goes to message_send, which tells those apart and answers them exactly
@@ -14,49 +14,20 @@ acknowledged only once its own row is committed.
 """
 
 import asyncio
-import functools
 import weakref
 from dataclasses import dataclass, field
 
 import psycopg
 from django.conf import settings
-from psycopg import sql
 
-from . import services
+from realtime.socket import run_in_schema
+
 from .async_db import PoolUnavailable, fetch_all, pool
+from .errors import ChatError
+from .messages import customer_messages_statement, message_event, message_from_row, message_params, message_send, message_statement, message_validate
 from .models import Message
-from .realtime import conversation_event
-from .socket import run_in_schema
 
 MAX_BATCH = 100
-
-# services' one-message statement for many conversations at once. Locking the rows in id
-# order first keeps two batches that share conversations from deadlocking.
-_BATCH_INSERT_SQL = """
-WITH incoming AS (
-    SELECT * FROM unnest(%(conversation_ids)s::bigint[], %(client_msg_ids)s::varchar[], %(bodies)s::text[])
-        AS t(conversation_id, client_msg_id, body)
-),
-locked AS (
-    SELECT c.id FROM {schema}.chat_conversation c
-    WHERE c.id = ANY(%(conversation_ids)s::bigint[]) AND c.state = ANY(%(states)s::varchar[])
-    ORDER BY c.id FOR UPDATE
-),
-allocated AS (
-    UPDATE {schema}.chat_conversation c SET last_seq = c.last_seq + 1, last_activity_at = now()
-    FROM locked WHERE c.id = locked.id
-    RETURNING c.id, c.last_seq, c.customer_name
-)
-INSERT INTO {schema}.chat_message (conversation_id, seq, client_msg_id, sender, is_internal, agent_id, author_name, body, sent_at)
-SELECT a.id, a.last_seq, i.client_msg_id, %(sender)s::varchar, false, NULL, a.customer_name, i.body, now()
-FROM allocated a JOIN incoming i ON i.conversation_id = a.id
-RETURNING conversation_id, id, seq, author_name, sent_at
-"""
-
-
-@functools.lru_cache(maxsize=1024)
-def _batch_insert_sql(schema: str) -> str:
-    return _BATCH_INSERT_SQL.format(schema=sql.Identifier(schema).as_string(None))
 
 
 @dataclass
@@ -109,7 +80,7 @@ class MessageBatcher:
 
     async def _store_batch(self, batch: list[_Waiting]) -> None:
         try:
-            rows = await _insert_spoil_free(batch)
+            rows = await _insert_or_one_by_one(batch)
         except BaseException as exc:
             for waiting in batch:
                 if not waiting.stored.done():
@@ -125,22 +96,22 @@ class MessageBatcher:
             self._start_batches()
 
 
-# What one message can do to a statement: a retried client_msg_id breaks a unique
+# What one message can do to a whole statement: a retried client_msg_id breaks a unique
 # constraint; a stray lock holder can deadlock with a batch.
-_SPOILERS = (psycopg.IntegrityError, psycopg.errors.TransactionRollback)
+_STATEMENT_BREAKERS = (psycopg.IntegrityError, psycopg.errors.TransactionRollback)
 
 
-async def _insert_spoil_free(batch: list[_Waiting]) -> dict[int, tuple]:
-    """_insert, but a batch one message spoiled is stored again one message at a time,
-    and a message that spoils its own statement gets no row (message_send says why)."""
+async def _insert_or_one_by_one(batch: list[_Waiting]) -> dict[int, tuple]:
+    """_insert, but a batch one message broke is stored again one message at a time,
+    and a message that breaks its own statement gets no row (message_send says why)."""
     try:
         return await _insert(batch)
-    except _SPOILERS:
+    except _STATEMENT_BREAKERS:
         if len(batch) == 1:
             return {}
         rows: dict[int, tuple] = {}
         for waiting in batch:
-            rows.update(await _insert_spoil_free([waiting]))
+            rows.update(await _insert_or_one_by_one([waiting]))
         return rows
 
 
@@ -149,17 +120,8 @@ async def _insert(batch: list[_Waiting]) -> dict[int, tuple]:
     schema = batch[0].schema
     if len(batch) == 1:
         params = batch[0].params
-        return {params["conversation_id"]: row for row in await fetch_all(services.message_insert_sql(schema), params)}
-    rows = await fetch_all(
-        _batch_insert_sql(schema),
-        {
-            "conversation_ids": [w.params["conversation_id"] for w in batch],
-            "client_msg_ids": [w.params["client_msg_id"] for w in batch],
-            "bodies": [w.params["body"] for w in batch],
-            "states": [str(state) for state in services.MESSAGE_STATES],
-            "sender": str(Message.Sender.CUSTOMER),
-        },
-    )
+        return {params["conversation_id"]: row for row in await fetch_all(*message_statement(schema=schema, params=params))}
+    rows = await fetch_all(*customer_messages_statement(schema=schema, batch=[w.params for w in batch]))
     return {conversation_id: rest for conversation_id, *rest in rows}
 
 
@@ -177,19 +139,16 @@ def _batcher() -> MessageBatcher:
 
 async def customer_message_send(*, schema: str, conversation_id: int, body, client_msg_id) -> tuple[Message, bool, list]:
     """Store the message; return (message, created, events to publish)."""
-    body, client_msg_id = services.message_validate(body=body, client_msg_id=client_msg_id)
-    params = services.message_insert_params(
-        conversation_id=conversation_id, sender=Message.Sender.CUSTOMER, body=body, client_msg_id=client_msg_id, agent=None, internal=False
-    )
+    body, client_msg_id = message_validate(body=body, client_msg_id=client_msg_id)
+    params = message_params(conversation_id=conversation_id, sender=Message.Sender.CUSTOMER, body=body, client_msg_id=client_msg_id)
     try:
         row = await _batcher().store(schema, params)
     except (psycopg.OperationalError, PoolUnavailable) as exc:
-        raise services.ChatError("The message could not be stored just now. Send it again.", "unavailable", 503) from exc
+        raise ChatError("The message could not be stored just now. Send it again.", "unavailable", 503) from exc
     if row is None:
         (message, created), events = await run_in_schema(
-            schema, services.message_send, conversation_id=conversation_id, sender=Message.Sender.CUSTOMER, body=body, client_msg_id=client_msg_id
+            schema, message_send, conversation_id=conversation_id, sender=Message.Sender.CUSTOMER, body=body, client_msg_id=client_msg_id
         )
         return message, created, events
-    message = services.message_from_insert(row, params)
-    return message, True, [conversation_event(schema=schema, conversation_id=conversation_id, event=services.message_event(message))]
-
+    message = message_from_row(row, params)
+    return message, True, [message_event(schema=schema, message=message)]

@@ -7,28 +7,25 @@ state, then streams. See docs/protocol.md.
 
 import asyncio
 
-from chat import services
-from chat.async_messages import customer_message_send
-from chat.models import Conversation
-from chat.realtime import conversation_group
-from chat.selectors import ConversationNotFound, conversation_get_for_customer, message_frame, messages_after
-from chat.socket import CLOSE_AUTH_TIMEOUT, CLOSE_UNAUTHORIZED, CLOSE_WRONG_HOST, FrameError, JsonFrameConsumer
+from realtime import events
+from realtime.groups import conversation_group
+from realtime.socket import CLOSE_AUTH_TIMEOUT, CLOSE_UNAUTHORIZED, CLOSE_WRONG_HOST, FrameError, JsonFrameConsumer
 from routing.selectors import queue_place
+
+from .async_messages import customer_message_send
+from .errors import ChatError
+from .messages import conversation_read, seq_parse
+from .models import Conversation, Message
+from .selectors import ConversationNotFound, conversation_get_for_customer, message_frame, messages_after
+from .services import conversation_end
 
 AUTH_TIMEOUT_SECONDS = 10
 
 
-def _authenticate(conversation_id, token, after_seq):
+def _authenticate(brand, conversation_id, token, after_seq):
     conversation = conversation_get_for_customer(conversation_id=conversation_id, token=token)
     missed = messages_after(conversation=conversation, after_seq=after_seq, include_internal=False)
-    place = None
-    if conversation.state == Conversation.State.QUEUED:
-        from django.db import connection
-
-        from tenants.models import Brand
-
-        brand = Brand.objects.get(schema_name=connection.schema_name)
-        place = queue_place(brand_id=brand.id, conversation_id=conversation.id)
+    place = queue_place(brand_id=brand.id, conversation_id=conversation.id) if conversation.state == Conversation.State.QUEUED else None
     return conversation, [message_frame(m) for m in missed], place
 
 
@@ -66,17 +63,17 @@ class WidgetConsumer(JsonFrameConsumer):
     async def handle_frame(self, frame):
         if self.conversation_id is None and frame["type"] != "auth":
             raise FrameError("not_authenticated", "Send an auth frame first.")
-        await super().handle_frame(frame)
+        try:
+            await super().handle_frame(frame)
+        except ChatError as exc:
+            raise FrameError(exc.code, exc.detail) from exc
 
     async def on_auth(self, frame):
         if self.conversation_id is not None:
             raise FrameError("already_authenticated", "This socket is already authenticated.")
+        after_seq = seq_parse(frame.get("after_seq"))
         try:
-            after_seq = int(frame.get("after_seq") or 0)
-        except (TypeError, ValueError):
-            raise FrameError("bad_seq", "after_seq must be a number.") from None
-        try:
-            conversation, missed, place = await self.run(self.schema, _authenticate, self.scope["url_route"]["kwargs"]["conversation_id"], frame.get("token"), after_seq)
+            conversation, missed, place = await self.run(self.schema, _authenticate, self.brand, self.scope["url_route"]["kwargs"]["conversation_id"], frame.get("token"), after_seq)
         except ConversationNotFound:
             await self.send_error("unauthorized", "This chat link is not valid.")
             await self.close(code=CLOSE_UNAUTHORIZED)
@@ -98,39 +95,19 @@ class WidgetConsumer(JsonFrameConsumer):
             await self.send_json({"type": "conversation.ended", "state": conversation.state, "ended_by": conversation.ended_by})
 
     async def on_message_send(self, frame):
-        try:
-            message, created, events = await customer_message_send(
-                schema=self.schema, conversation_id=self.conversation_id, body=frame.get("body"), client_msg_id=frame.get("client_msg_id")
-            )
-        except services.ChatError as exc:
-            raise FrameError(exc.code, exc.detail) from exc
-        await self.publish(events)
+        message, created, published = await customer_message_send(
+            schema=self.schema, conversation_id=self.conversation_id, body=frame.get("body"), client_msg_id=frame.get("client_msg_id")
+        )
+        await self.publish(published)
         if not created:
             # A retry of a message we already stored: acknowledge it again to this socket.
             await self.send_json(message_frame(message))
 
     async def on_typing(self, frame):
-        group = conversation_group(schema=self.schema, conversation_id=self.conversation_id, audience="agents")
-        await self.channel_layer.group_send(
-            group,
-            {"type": "conversation.typing", "schema": self.schema, "conversation_id": self.conversation_id, "frame": {"type": "typing", "sender": "customer", "is_typing": bool(frame.get("is_typing", True))}},
-        )
+        await self.publish([events.typing_changed(schema=self.schema, conversation_id=self.conversation_id, sender=Message.Sender.CUSTOMER, is_typing=bool(frame.get("is_typing", True)))])
 
     async def on_read(self, frame):
-        try:
-            await self.run(self.schema, services.conversation_read, conversation_id=self.conversation_id, reader="customer", up_to_seq=frame.get("up_to_seq"))
-        except services.ChatError as exc:
-            raise FrameError(exc.code, exc.detail) from exc
+        await self.run(self.schema, conversation_read, conversation_id=self.conversation_id, reader=Message.Sender.CUSTOMER, up_to_seq=frame.get("up_to_seq"))
 
     async def on_end(self, frame):
-        try:
-            await self.run(self.schema, services.conversation_end, brand=self.brand, conversation_id=self.conversation_id, ended_by="customer")
-        except services.ChatError as exc:
-            raise FrameError(exc.code, exc.detail) from exc
-
-    # Layer events
-    async def queue_position(self, event):
-        await self.send_json({"type": "queue.position", "position": event["position"], "eta_seconds": event["eta_seconds"]})
-
-    async def conversation_typing(self, event):
-        await self.send_json(event["frame"])
+        await self.run(self.schema, conversation_end, brand=self.brand, conversation_id=self.conversation_id, ended_by=Conversation.EndedBy.CUSTOMER)

@@ -77,6 +77,7 @@ class Conversation(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
+    quoted_wait_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="The wait the customer was told on joining the queue.")
     assigned_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.CharField(max_length=16, choices=EndedBy.choices, blank=True)
@@ -96,10 +97,6 @@ class Conversation(models.Model):
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(32)
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in (self.State.SUGGESTING, self.State.QUEUED, self.State.ACTIVE)
 
 
 class Message(models.Model):

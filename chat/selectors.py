@@ -2,9 +2,9 @@
 conversation and one the caller may not see raise the same ConversationNotFound."""
 
 from django.db import connection
+from django.db.models import Q
 
-from helpdesk.models import AgentProfile, Staffing
-from tenants.models import Brand
+from helpdesk.models import Staffing
 
 from .models import Conversation, Message
 
@@ -17,7 +17,7 @@ def conversation_get_for_customer(*, conversation_id, token: str) -> Conversatio
     """In the current brand's schema: the conversation whose widget token this is."""
     try:
         conversation_id = int(conversation_id)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ConversationNotFound from None
     if not token or not isinstance(token, str) or len(token) > 200:
         raise ConversationNotFound
@@ -27,20 +27,13 @@ def conversation_get_for_customer(*, conversation_id, token: str) -> Conversatio
     return conversation
 
 
-def staffing_for(*, agent: AgentProfile, brand: Brand) -> Staffing | None:
-    return Staffing.objects.filter(agent=agent, brand=brand).first()
-
-
-def conversation_get_for_agent(*, agent: AgentProfile, brand: Brand, conversation_id, for_update: bool = False) -> tuple[Conversation, Staffing]:
-    """The brand's conversation, if the agent is staffed on that brand. Caller is in the
-    brand's schema (see chat.api.base)."""
-    assert connection.schema_name == brand.schema_name, "enter the brand's schema first"
-    staffing = staffing_for(agent=agent, brand=brand)
-    if staffing is None:
-        raise ConversationNotFound
+def conversation_get_for_agent(*, staffing: Staffing, conversation_id, for_update: bool = False) -> Conversation:
+    """The brand's conversation, for an agent authorized on the brand by their staffing
+    (helpdesk.selectors.staffing_get_for_agent). Caller is in the brand's schema."""
+    assert connection.schema_name == staffing.brand.schema_name, "enter the brand's schema first"
     try:
         conversation_id = int(conversation_id)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ConversationNotFound from None
     queryset = Conversation.objects.select_related("category")
     if for_update:
@@ -48,11 +41,11 @@ def conversation_get_for_agent(*, agent: AgentProfile, brand: Brand, conversatio
     conversation = queryset.filter(id=conversation_id).first()
     if conversation is None:
         raise ConversationNotFound
-    return conversation, staffing
+    return conversation
 
 
 def messages_after(*, conversation: Conversation, after_seq: int, include_internal: bool, limit: int = 500) -> list[Message]:
-    queryset = Message.objects.filter(conversation=conversation, seq__gt=max(0, int(after_seq))).order_by("seq")
+    queryset = Message.objects.filter(conversation=conversation, seq__gt=max(0, after_seq)).order_by("seq")
     if not include_internal:
         queryset = queryset.filter(is_internal=False)
     return list(queryset[:limit])
@@ -60,8 +53,6 @@ def messages_after(*, conversation: Conversation, after_seq: int, include_intern
 
 def customer_history(*, conversation: Conversation, limit: int = 10) -> list[Conversation]:
     """The customer's earlier conversations with this brand (same email or customer ID)."""
-    from django.db.models import Q
-
     match = Q(customer_email=conversation.customer_email)
     if conversation.customer_external_id:
         match |= Q(customer_external_id=conversation.customer_external_id)

@@ -1,11 +1,30 @@
-"""Celery interfaces to chat services. Tasks take ids and run in their brand's schema
-(tenant-schemas-celery enters the schema the task was sent from)."""
+"""Chat's periodic sweep. Beat schedules carry no schema, so the sweep runs in public and
+enters each brand's schema itself; the outbox's own task is in chat.outbox."""
+
+import logging
 
 from celery import shared_task
+from django_tenants.utils import schema_context
 
-from . import services
+from tenants.selectors import brand_list_active
+
+from .customer_emails import survey_emails_queue
+from .outbox import outbox_deliver
+from .services import conversations_end_inactive
+
+logger = logging.getLogger(__name__)
 
 
-@shared_task(name="chat.tasks.outbox_send", acks_late=True, autoretry_for=(), ignore_result=True)
-def outbox_send(email_ids: list[int] | None = None) -> int:
-    return services.outbox_deliver(email_ids=email_ids)
+@shared_task(name="chat.tasks.chat_sweep", acks_late=True, ignore_result=True)
+def chat_sweep() -> dict:
+    """Idle chats end; due survey emails and unsent emails go out."""
+    result = {"ended": 0, "surveys": 0, "emails": 0}
+    for brand in brand_list_active():
+        try:
+            with schema_context(brand.schema_name):
+                result["ended"] += conversations_end_inactive(brand=brand)
+                result["surveys"] += survey_emails_queue(brand=brand)
+                result["emails"] += outbox_deliver()
+        except Exception:  # one brand's trouble must not stop the others' sweep
+            logger.exception("Chat sweep failed for %s", brand.schema_name)
+    return result

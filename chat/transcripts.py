@@ -1,3 +1,5 @@
+"""The plain-text transcript of a conversation (brand schema)."""
+
 from django.utils import timezone
 
 from tenants.models import Brand

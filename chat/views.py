@@ -9,9 +9,8 @@ from django.template.loader import render_to_string
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods
 
-from surveys.models import Survey
-
-from . import services
+from surveys.selectors import survey_get_by_email_token
+from surveys.services import SurveyError, survey_answer
 
 
 @xframe_options_exempt  # the widget shows this page in an iframe on the brand's own site
@@ -32,15 +31,15 @@ def widget_script(request):
 @require_http_methods(["GET", "POST"])
 def survey_page(request, token: str):
     """The single-use survey link from the follow-up email."""
-    survey = Survey.objects.filter(email_token_hash=Survey.hash_token(token)).select_related("conversation").first() if token else None
+    survey = survey_get_by_email_token(token=token)
     context = {"survey": survey, "ratings": range(1, 6), "error": None, "done": False}
     if survey is None or survey.is_answered:
         context["gone"] = True
         return render(request, "chat/survey.html", context, status=404 if survey is None else 410)
     if request.method == "POST":
         try:
-            services.survey_answer(conversation=survey.conversation, rating=request.POST.get("rating"), comment=request.POST.get("comment", ""), via="email")
-        except services.ChatError as exc:
+            survey_answer(conversation_id=survey.conversation_id, rating=request.POST.get("rating"), comment=request.POST.get("comment", ""), via="email")
+        except SurveyError as exc:
             context["error"] = exc.detail
             context["comment"] = request.POST.get("comment", "")
             return render(request, "chat/survey.html", context, status=400)

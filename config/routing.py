@@ -3,7 +3,7 @@
 from django.urls import path
 
 from chat.consumers import WidgetConsumer
-from helpdesk.consumers import AgentConsumer
+from workspace.consumers import AgentConsumer
 
 websocket_urlpatterns = [
     path("ws/widget/v1/conversations/<int:conversation_id>/", WidgetConsumer.as_asgi()),

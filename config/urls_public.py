@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from helpdesk.views import healthz
+from config.health import healthz
 
 admin.site.site_header = "Helpdesk administration"
 admin.site.site_title = "Helpdesk admin"
@@ -14,8 +14,8 @@ admin.site.index_title = "Brands, agents and staffing"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("agent/", include("helpdesk.urls_workspace")),
-    path("api/agent/v1/", include("helpdesk.api.urls")),
+    path("agent/", include("workspace.urls")),
+    path("api/agent/v1/", include("workspace.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", RedirectView.as_view(url="/agent/", permanent=False)),

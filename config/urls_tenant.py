@@ -3,7 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from helpdesk.views import healthz
+from config.health import healthz
 from tenants.admin_site import brand_admin
 
 urlpatterns = [

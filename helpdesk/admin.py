@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count
 
+from tenants.admin import BrandAdmin
+from tenants.models import Brand
+
 from .models import AgentProfile, AgentToken, Staffing, User
 
 
@@ -58,3 +61,28 @@ class AgentTokenAdmin(admin.ModelAdmin):
     list_display = ["user", "label", "created_at", "last_used_at"]
     readonly_fields = ["key_hash", "created_at", "last_used_at"]
     search_fields = ["user__username", "label"]
+
+
+class StaffingOnBrandInline(admin.TabularInline):
+    model = Staffing
+    extra = 0
+    fields = ["agent", "role", "categories"]
+    autocomplete_fields = ["agent"]
+
+
+class BrandWithStaffingAdmin(BrandAdmin):
+    """The platform's brand admin with who is staffed on each brand."""
+
+    list_display = [*BrandAdmin.list_display[:-1], "agent_count", BrandAdmin.list_display[-1]]
+    inlines = [*BrandAdmin.inlines, StaffingOnBrandInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(agents=Count("staffings", distinct=True))
+
+    @admin.display(description="Agents", ordering="agents")
+    def agent_count(self, brand):
+        return brand.agents
+
+
+admin.site.unregister(Brand)
+admin.site.register(Brand, BrandWithStaffingAdmin)

@@ -64,8 +64,9 @@ class Staffing(models.Model):
     def __str__(self) -> str:
         return f"{self.agent} on {self.brand} ({self.get_role_display()})"
 
-    def handles(self, category: str) -> bool:
-        return not self.categories or category in self.categories
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == self.Role.SUPERVISOR
 
 
 class AgentToken(models.Model):

@@ -49,6 +49,10 @@ class QueueEntry(models.Model):
     agent = models.ForeignKey("helpdesk.AgentProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="queue_entries")
     assigned_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The wait first quoted to the customer, and the estimator's raw figure behind it: the
+    # estimator learns from its own errors, and reports set quotes against real waits.
+    quoted_seconds = models.PositiveIntegerField(null=True, blank=True)
+    quoted_raw_seconds = models.FloatField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["brand", "conversation_id"], name="queue_entry_unique_conversation")]

@@ -4,15 +4,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from helpdesk.models import Staffing
 
-from .estimates import estimate_wait_seconds
+from .estimates import EXIT_WINDOW, HISTORY_WINDOW, QueueHistory, wait_quote
 from .models import AgentState, QueueEntry
 
-RECENT_HANDLE_WINDOW = 100
-RECENT_HANDLE_MAX_AGE = timedelta(days=14)
+RECENT_HISTORY_MAX_AGE = timedelta(days=14)
 
 
 def eligible_agent_states(*, brand_id: int, category: str):
@@ -27,39 +27,34 @@ def waiting_entries(*, brand_id: int):
     return QueueEntry.objects.filter(brand_id=brand_id, state=QueueEntry.State.WAITING).order_by("-priority", "entered_at", "id")
 
 
-def recent_handle_seconds(*, brand_id: int, category: str) -> list[float]:
-    since = timezone.now() - RECENT_HANDLE_MAX_AGE
-    rows = (
-        QueueEntry.objects.filter(brand_id=brand_id, category=category, state=QueueEntry.State.DONE, finished_at__gte=since, assigned_at__isnull=False)
-        .order_by("-finished_at")
-        .values_list("assigned_at", "finished_at")[:RECENT_HANDLE_WINDOW]
+def queue_history(*, brand_id: int, category: str) -> QueueHistory:
+    """The brand and category's recent past for the wait estimate, oldest first: handle
+    times of ended chats, and the last queue exits, whether routed (with the raw quote the
+    customer was given) or given up. Without the abandons the estimator cannot tell a queue
+    nobody leaves from one half the customers abandon."""
+    since = timezone.now() - RECENT_HISTORY_MAX_AGE
+    recent = QueueEntry.objects.filter(brand_id=brand_id, category=category)
+    handles = (
+        recent.filter(state=QueueEntry.State.DONE, finished_at__gte=since, assigned_at__isnull=False)
+        .order_by("-finished_at").values_list("assigned_at", "finished_at")[:HISTORY_WINDOW]
     )
-    return [(finished - assigned).total_seconds() for assigned, finished in rows]
-
-
-def recent_waits_seconds(*, brand_id: int, category: str) -> list[float]:
-    since = timezone.now() - RECENT_HANDLE_MAX_AGE
-    rows = (
-        QueueEntry.objects.filter(brand_id=brand_id, category=category, assigned_at__isnull=False, assigned_at__gte=since)
-        .order_by("-assigned_at")
-        .values_list("entered_at", "assigned_at")[:RECENT_HANDLE_WINDOW]
+    exited = Q(assigned_at__isnull=False) | Q(state=QueueEntry.State.LEFT, finished_at__isnull=False)
+    exits = (
+        recent.filter(exited).annotate(exited_at=Coalesce("assigned_at", "finished_at")).filter(exited_at__gte=since)
+        .order_by("-exited_at").values_list("entered_at", "exited_at", "assigned_at", "quoted_raw_seconds")[:EXIT_WINDOW]
     )
-    return [(assigned - entered).total_seconds() for entered, assigned in rows]
-
-
-def recent_abandon_waits_seconds(*, brand_id: int, category: str) -> list[float]:
-    """Waits of customers who gave up (left the queue never assigned), same window as the
-    served waits: without them the estimator cannot tell a queue nobody leaves from one
-    half the customers abandon, and keeps the abandonment rate at its prior."""
-    since = timezone.now() - RECENT_HANDLE_MAX_AGE
-    rows = (
-        QueueEntry.objects.filter(
-            brand_id=brand_id, category=category, state=QueueEntry.State.LEFT, assigned_at__isnull=True, finished_at__gte=since
-        )
-        .order_by("-finished_at")
-        .values_list("entered_at", "finished_at")[:RECENT_HANDLE_WINDOW]
+    served, abandons = [], []
+    for entered, exited_at, assigned, raw in reversed(exits):
+        waited = max(0.0, (exited_at - entered).total_seconds())
+        if assigned is not None:
+            served.append((exited_at.timestamp(), waited, raw))
+        else:
+            abandons.append((exited_at.timestamp(), waited))
+    return QueueHistory(
+        handle_seconds=[(finished - assigned).total_seconds() for assigned, finished in reversed(handles)],
+        served=served,
+        abandons=abandons,
     )
-    return [max(0.0, (finished - entered).total_seconds()) for entered, finished in rows]
 
 
 @dataclass(frozen=True)
@@ -67,6 +62,7 @@ class QueuePlace:
     conversation_id: int
     position: int
     eta_seconds: int
+    raw_seconds: float  # the estimator's figure before its bias correction (kept with the quote)
 
 
 def queue_places(*, brand_id: int) -> list[QueuePlace]:
@@ -76,32 +72,20 @@ def queue_places(*, brand_id: int) -> list[QueuePlace]:
     capacity that can serve this category and its recent handle times.
     """
     entries = list(waiting_entries(brand_id=brand_id).values_list("conversation_id", "category"))
-    capacity_cache: dict[str, tuple[int, int, list[float], list[float], list[float]]] = {}
+    per_category: dict[str, tuple[int, int, QueueHistory]] = {}
     places = []
     ahead_by_category: dict[str, int] = {}
+    now = timezone.now().timestamp()
     for index, (conversation_id, category) in enumerate(entries, start=1):
-        if category not in capacity_cache:
-            agg = eligible_agent_states(brand_id=brand_id, category=category).aggregate(
+        if category not in per_category:
+            load = eligible_agent_states(brand_id=brand_id, category=category).aggregate(
                 capacity=Sum("agent__max_concurrent_chats"), busy=Sum("active_chats")
             )
-            capacity_cache[category] = (
-                agg["capacity"] or 0,
-                agg["busy"] or 0,
-                recent_handle_seconds(brand_id=brand_id, category=category),
-                recent_waits_seconds(brand_id=brand_id, category=category),
-                recent_abandon_waits_seconds(brand_id=brand_id, category=category),
-            )
-        capacity, busy, handles, waits, abandons = capacity_cache[category]
+            per_category[category] = (load["capacity"] or 0, load["busy"] or 0, queue_history(brand_id=brand_id, category=category))
+        capacity, busy, history = per_category[category]
         ahead_by_category[category] = ahead_by_category.get(category, 0) + 1
-        eta = estimate_wait_seconds(
-            position=ahead_by_category[category],
-            eligible_capacity=capacity,
-            busy_slots=busy,
-            recent_handle_times=handles,
-            recent_waits=waits,
-            recent_abandon_waits=abandons,
-        )
-        places.append(QueuePlace(conversation_id=conversation_id, position=index, eta_seconds=int(round(eta))))
+        eta, raw = wait_quote(position=ahead_by_category[category], eligible_capacity=capacity, busy_slots=busy, history=history, now=now)
+        places.append(QueuePlace(conversation_id=conversation_id, position=index, eta_seconds=int(round(eta)), raw_seconds=raw))
     return places
 
 
@@ -113,9 +97,6 @@ def queue_length(*, brand_id: int) -> int:
     return QueueEntry.objects.filter(brand_id=brand_id, state__in=[QueueEntry.State.WAITING, QueueEntry.State.OFFERED]).count()
 
 
-def agent_has_capacity(state: AgentState) -> bool:
-    return state.active_chats < state.agent.max_concurrent_chats
-
-
-def over_capacity_agents():
-    return AgentState.objects.filter(active_chats__gt=F("agent__max_concurrent_chats"))
+def capacity_violations() -> int:
+    """Agents holding more chats than their capacity (never more than zero)."""
+    return AgentState.objects.filter(active_chats__gt=F("agent__max_concurrent_chats")).count()

@@ -5,22 +5,18 @@ with SELECT ... FOR UPDATE (SKIP LOCKED where another router may hold them), so 
 routers never offer one chat twice and never push an agent over capacity.
 """
 
-import asyncio
 import logging
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from chat import realtime
-from chat.realtime import agent_group, brand_queue_group, collect_events, publish_on_commit
 from helpdesk.models import AgentProfile, Staffing
+from realtime import events
+from realtime.publish import events_batched, publish_on_commit
 from tenants.models import Brand
 
 from .models import AgentState, QueueEntry, RoundRobinCursor
@@ -62,7 +58,7 @@ def presence_set(*, agent: AgentProfile, presence: str) -> AgentState:
         if presence == AgentState.Presence.ONLINE and state.idle_since is None and state.active_chats == 0:
             state.idle_since = timezone.now()
         state.save()
-        publish_on_commit(agent_group(agent_id=agent.id), {"type": "presence.changed", "presence": presence})
+        publish_on_commit(events.presence_changed(agent_id=agent.id, presence=presence))
     if presence == AgentState.Presence.ONLINE:
         dispatch_for_agent(agent_id=agent.id)
     return state
@@ -99,7 +95,7 @@ def presence_sweep(*, now=None) -> int:
             state.presence_changed_at = now
             state.away_due_at = None
             state.save(update_fields=["presence", "presence_changed_at", "away_due_at"])
-            publish_on_commit(agent_group(agent_id=agent_id), {"type": "presence.changed", "presence": "away"})
+            publish_on_commit(events.presence_changed(agent_id=agent_id, presence=AgentState.Presence.AWAY))
             count += 1
     return count
 
@@ -114,7 +110,7 @@ def queue_enter(*, brand: Brand, conversation_id: int, category: str, customer_n
     )
     if not created and entry.state in (QueueEntry.State.LEFT, QueueEntry.State.DONE):
         raise RoutingError("This conversation has already left the queue.", "not_queued")
-    publish_on_commit(brand_queue_group(schema=brand.schema_name), {"type": "queue.changed", "brand": brand.slug})
+    publish_on_commit(events.queue_changed(brand=brand))
     return entry
 
 
@@ -131,8 +127,8 @@ def queue_leave(*, brand: Brand, conversation_id: int) -> None:
         entry.save(update_fields=["state", "finished_at", "offered_agent"])
         if offered_agent_id:
             _release_capacity(agent_id=offered_agent_id)
-            publish_on_commit(agent_group(agent_id=offered_agent_id), {"type": "offer.withdrawn", "brand": brand.slug, "conversation_id": conversation_id})
-        publish_on_commit(brand_queue_group(schema=brand.schema_name), {"type": "queue.changed", "brand": brand.slug})
+            publish_on_commit(events.offer_withdrawn(agent_id=offered_agent_id, brand=brand, conversation_id=conversation_id, reason="left"))
+        publish_on_commit(events.queue_changed(brand=brand))
     if offered_agent_id:
         dispatch_for_agent(agent_id=offered_agent_id)
 
@@ -265,7 +261,7 @@ def _offer_batch(*, brand: Brand, skip_categories: set[str], skip_entries: set[i
         expires_at = now + timedelta(seconds=brand.offer_timeout_seconds)
         results = _lock_and_offer(brand=brand, skip_categories=skip_categories, skip_entries=skip_entries, size=size, now=now, expires_at=expires_at)
         if any(agent_id for _, agent_id in results):
-            publish_on_commit(brand_queue_group(schema=brand.schema_name), {"type": "queue.changed", "brand": brand.slug})
+            publish_on_commit(events.queue_changed(brand=brand))
         for entry, agent_id in results:
             if agent_id is None:
                 if _free_agent_exists(brand=brand, entry=entry):
@@ -275,58 +271,19 @@ def _offer_batch(*, brand: Brand, skip_categories: set[str], skip_entries: set[i
                 if entry.declined_agent_ids and _free_agent_exists(brand=brand, entry=entry, excluding_declined=False):
                     return offers, _NoOffer(entry_declined=entry.id)
                 return offers, _NoOffer(category_full=entry.category)
-            publish_on_commit(
-                agent_group(agent_id=agent_id),
-                {
-                    "type": "offer.created",
-                    "brand": brand.slug,
-                    "brand_name": brand.name,
-                    "conversation_id": entry.conversation_id,
-                    "category": entry.category,
-                    "customer_name": entry.customer_name,
-                    "summary": entry.summary,
-                    "expires_at": expires_at.isoformat(),
-                },
-            )
+            publish_on_commit(events.offer_created(
+                agent_id=agent_id, brand=brand, conversation_id=entry.conversation_id, category=entry.category,
+                customer_name=entry.customer_name, summary=entry.summary, expires_at=expires_at,
+            ))
             offers.append(Offer(brand_id=brand.id, conversation_id=entry.conversation_id, agent_id=agent_id))
     return offers, None
-
-
-@contextmanager
-def _events_batched():
-    """Send the events of many committed offers together, once, at the end.
-
-    Each `publish_on_commit` outside a consumer pays for an event loop and a Redis round
-    trip (async_to_sync), which cost more than the offer's own queries; one batch per
-    dispatch pays once, and repeated `queue.changed` events of a brand collapse into one.
-    Inside a consumer's `collect_events` block the consumer already batches: leave it be.
-    """
-    if realtime.collecting():
-        yield
-        return
-    with collect_events() as outbox:
-        yield
-    if not outbox:
-        return
-    unique: dict[tuple[str, str], tuple[str, dict]] = {}
-    for group, event in outbox:
-        key = (group, repr(sorted(event.items())) if event.get("type") != "queue.changed" else "queue.changed")
-        unique.setdefault(key, (group, event))
-    layer = get_channel_layer()
-
-    async def send_all() -> None:
-        # Concurrently: the events go to different groups, and each send is a few Redis
-        # round trips that would otherwise queue one behind the other.
-        await asyncio.gather(*(layer.group_send(group, event) for group, event in unique.values()))
-
-    async_to_sync(send_all)()
 
 
 def dispatch(*, brand: Brand, limit: int = 1000) -> list[Offer]:
     """Offer waiting chats to eligible agents until one side runs out."""
     if brand.routing_policy == Brand.RoutingPolicy.MANUAL or not brand.is_active:
         return []
-    with _events_batched():
+    with events_batched():
         return _dispatch(brand=brand, limit=limit)
 
 
@@ -398,7 +355,7 @@ def offer_accept(*, agent: AgentProfile, brand: Brand, conversation_id: int) -> 
     entry.offer_expires_at = None
     entry.assigned_at = timezone.now()
     entry.save(update_fields=["state", "agent", "offered_agent", "offer_expires_at", "assigned_at"])
-    publish_on_commit(brand_queue_group(schema=brand.schema_name), {"type": "queue.changed", "brand": brand.slug})
+    publish_on_commit(events.queue_changed(brand=brand))
     return entry
 
 
@@ -413,10 +370,7 @@ def offer_decline(*, agent: AgentProfile, brand: Brand, conversation_id: int, ex
         entry.declined_agent_ids = [*entry.declined_agent_ids, agent.id]
         entry.save(update_fields=["state", "offered_agent", "offer_expires_at", "declined_agent_ids"])
         _release_capacity(agent_id=agent.id)
-        publish_on_commit(
-            agent_group(agent_id=agent.id),
-            {"type": "offer.withdrawn", "brand": brand.slug, "conversation_id": conversation_id, "reason": "expired" if expired else "declined"},
-        )
+        publish_on_commit(events.offer_withdrawn(agent_id=agent.id, brand=brand, conversation_id=conversation_id, reason="expired" if expired else "declined"))
     dispatch(brand=brand)
     dispatch_for_agent(agent_id=agent.id)
     return True
@@ -454,7 +408,7 @@ def chat_release(*, brand: Brand, conversation_id: int) -> int | None:
     entry.save(update_fields=["state", "finished_at"])
     if agent_id:
         _release_capacity(agent_id=agent_id)
-    publish_on_commit(brand_queue_group(schema=brand.schema_name), {"type": "queue.changed", "brand": brand.slug})
+    publish_on_commit(events.queue_changed(brand=brand))
     return agent_id
 
 
@@ -492,9 +446,18 @@ def chat_transfer(*, brand: Brand, conversation_id: int, from_agent_id: int, to_
         entry.category = category
     entry.save()
     _release_capacity(agent_id=from_agent_id)
-    publish_on_commit(brand_queue_group(schema=brand.schema_name), {"type": "queue.changed", "brand": brand.slug})
+    publish_on_commit(events.queue_changed(brand=brand))
     return entry
 
 
-def capacity_violations() -> int:
-    return AgentState.objects.filter(active_chats__gt=F("agent__max_concurrent_chats")).count()
+def presence_ensure_online(*, agent: AgentProfile) -> None:
+    if agent_state_get(agent=agent).presence != AgentState.Presence.ONLINE:
+        presence_set(agent=agent, presence=AgentState.Presence.ONLINE)
+
+
+def queue_quote_record(*, brand: Brand, conversation_id: int, place) -> None:
+    """Keep the wait first quoted to a customer beside the entry, so the estimator learns
+    from its own errors (its raw figure) and reports compare it with the real wait."""
+    QueueEntry.objects.filter(brand=brand, conversation_id=conversation_id, quoted_seconds__isnull=True).update(
+        quoted_seconds=place.eta_seconds, quoted_raw_seconds=place.raw_seconds
+    )

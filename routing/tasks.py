@@ -1,10 +1,8 @@
-"""Periodic sweeps. Beat schedules carry no schema, so these run in public and enter
-each brand's schema themselves for brand work."""
+"""Routing's periodic sweep (public schema: routing state is platform-wide)."""
 
 import logging
 
 from celery import shared_task
-from django_tenants.utils import schema_context
 
 from tenants.selectors import brand_list_active
 
@@ -13,20 +11,14 @@ from . import services
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="routing.tasks.deadlines_sweep", acks_late=True, ignore_result=True)
-def deadlines_sweep() -> dict:
-    """Expired offers go to the next agent; agents past their grace period go away;
-    idle chats end; due survey emails and unsent emails go out."""
-    from chat import services as chat_services
-
-    result = {"offers_expired": services.offers_expire(), "agents_away": services.presence_sweep(), "ended": 0, "surveys": 0, "emails": 0}
+@shared_task(name="routing.tasks.routing_sweep", acks_late=True, ignore_result=True)
+def routing_sweep() -> dict:
+    """Expired offers go to the next agent; agents past their grace period go away; every
+    brand is dispatched once more, a safety net so nothing waits while an agent is free."""
+    result = {"offers_expired": services.offers_expire(), "agents_away": services.presence_sweep()}
     for brand in brand_list_active():
         try:
-            with schema_context(brand.schema_name):
-                result["ended"] += chat_services.conversations_end_inactive(brand=brand)
-                result["surveys"] += chat_services.survey_emails_queue(brand=brand)
-                result["emails"] += chat_services.outbox_deliver()
-                services.dispatch(brand=brand)  # a safety net: nothing waits while an agent is free
+            services.dispatch(brand=brand)
         except Exception:  # one brand's trouble must not stop the others' sweep
-            logger.exception("Sweep failed for %s", brand.schema_name)
+            logger.exception("Dispatch sweep failed for %s", brand.schema_name)
     return result

@@ -1,9 +1,6 @@
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Count
 from django.utils.html import format_html
-
-from helpdesk.models import Staffing
 
 from .models import Brand, Domain
 from .services import brand_domain_ensure, brand_host, brand_schema_name, brand_set_status
@@ -15,20 +12,16 @@ class DomainInline(admin.TabularInline):
     fields = ["domain", "is_primary"]
 
 
-class StaffingOnBrandInline(admin.TabularInline):
-    model = Staffing
-    extra = 0
-    fields = ["agent", "role", "categories"]
-    autocomplete_fields = ["agent"]
-
-
 @admin.register(Brand)
 class BrandAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "host_link", "content_link", "plan", "status", "routing_policy", "agent_count", "created_at"]
+    """Brands on the platform admin. helpdesk.admin extends it with the brand's staffing
+    (people sit a floor above brands)."""
+
+    list_display = ["name", "slug", "host_link", "content_link", "plan", "status", "routing_policy", "created_at"]
     list_filter = ["status", "plan", "routing_policy"]
     search_fields = ["name", "slug", "domains__domain"]
     readonly_fields = ["schema_name", "created_at"]
-    inlines = [DomainInline, StaffingOnBrandInline]
+    inlines = [DomainInline]
     actions = ["suspend", "reactivate"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "status", "plan"]}),
@@ -39,7 +32,7 @@ class BrandAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).exclude(schema_name="public").annotate(agents=Count("staffings", distinct=True)).prefetch_related("domains")
+        return super().get_queryset(request).exclude(schema_name="public").prefetch_related("domains")
 
     def get_readonly_fields(self, request, obj=None):
         # The slug is in the schema name and the host; changing it would orphan both.
@@ -55,10 +48,6 @@ class BrandAdmin(admin.ModelAdmin):
     @admin.display(description="Help center and chat settings")
     def content_link(self, brand):
         return format_html('<a href="//{}{}/admin/" target="_blank" rel="noopener">Brand admin</a>', brand_host(slug=brand.slug), settings.SITE_PORT_SUFFIX)
-
-    @admin.display(description="Agents", ordering="agents")
-    def agent_count(self, brand):
-        return brand.agents
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -52,11 +52,6 @@ def brand_list_active() -> list[Brand]:
         return list(Brand.objects.exclude(schema_name="public").filter(status=Brand.Status.ACTIVE))
 
 
-def brand_get_by_schema(*, schema_name: str) -> Brand:
-    with schema_context("public"):
-        return Brand.objects.get(schema_name=schema_name)
-
-
 def brand_is_open(*, brand: Brand, at=None) -> bool:
     """Whether `at` (default now) falls in the brand's weekly business hours, in its time zone.
 

@@ -8,6 +8,7 @@ included.
 """
 
 import pytest
+import pytest_asyncio
 from django.core.management import call_command
 from django.db import connection
 from django.test import TransactionTestCase
@@ -50,9 +51,22 @@ def _truncate_keeping_brands(self):
         for slug in SESSION_BRANDS:
             Brand.objects.filter(slug=slug).update(**SESSION_BRAND_SETTINGS)
     _session_brand_content_create()
-    from django.core.cache import cache
+    _cache_clear_this_run()
 
-    cache.clear()
+
+def _cache_clear_this_run():
+    """Empty this run's cache entries only. cache.clear() would FLUSHDB the Redis database
+    every test run on the machine shares, taking other runs' entries and locks with it."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    try:
+        prefix = settings.CACHES["default"]["KEY_PREFIX"]
+        for key in client.scan_iter(match=f"*:{prefix}:*", count=500):  # schema:prefix:version:key
+            client.delete(key)
+    finally:
+        client.close()
 
 
 def _session_brand_content_create():
@@ -126,3 +140,14 @@ def pytest_collection_modifyitems(session, config, items):
     """Browser tests run last: Playwright's sync API keeps an event loop on the main
     thread for the rest of the session, which async_to_sync in later tests refuses."""
     items.sort(key=lambda item: "/e2e/" in str(item.fspath))
+
+
+@pytest_asyncio.fixture
+async def sockets():
+    """Open websockets with `await sockets.widget(...)` / `sockets.agent_authed(...)`;
+    all are disconnected when the test ends."""
+    from tests.sockets import Sockets
+
+    opened = Sockets()
+    yield opened
+    await opened.close_all()

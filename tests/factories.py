@@ -44,3 +44,19 @@ def account_manager(username: str = "manager") -> User:
     user = UserFactory(username=username, is_staff=True)
     user.groups.add(account_manager_group_ensure())
     return user
+
+
+def agent_staffed(*brands, capacity: int = 3, categories=(), role: str = Staffing.Role.AGENT, online: bool = False, **agent_fields) -> AgentProfile:
+    """An agent staffed on each brand (a Brand or its slug), online if asked: the one way
+    tests make an agent who can be routed chats."""
+    from routing.models import AgentState
+    from routing.services import presence_set
+    from tenants.models import Brand
+
+    agent = AgentFactory(max_concurrent_chats=capacity, **agent_fields)
+    for brand in brands:
+        brand = Brand.objects.get(slug=brand) if isinstance(brand, str) else brand
+        StaffingFactory(agent=agent, brand=brand, role=role, categories=list(categories))
+    if online:
+        presence_set(agent=agent, presence=AgentState.Presence.ONLINE)
+    return agent

@@ -7,15 +7,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import services
-from chat.models import Conversation, CustomField
+from chat.customer_emails import transcript_email_request
+from chat.errors import ChatError
+from chat.messages import message_send, seq_parse
+from chat.models import Conversation, CustomField, Message
+from chat.offline import offline_message_create
 from chat.prechat import PrechatInvalid
 from chat.selectors import ConversationNotFound, conversation_get_for_customer, message_frame, messages_after
 from knowledge.models import Category
 from knowledge.selectors import article_payload, articles_by_ids
 from routing.selectors import queue_place
+from surveys.selectors import survey_for_conversation
+from surveys.services import SurveyError, survey_answer
 
 from .serializers import ConversationOut, DetailOut, MessageInput, MessageListOut, MessageOut, PlaceOut, PrechatInput
-from surveys.models import Survey
 
 
 class WidgetView(APIView):
@@ -26,7 +31,7 @@ class WidgetView(APIView):
     permission_classes: list = []
 
     def handle_exception(self, exc):
-        if isinstance(exc, services.ChatError):
+        if isinstance(exc, (ChatError, SurveyError)):
             return Response({"detail": exc.detail, "code": exc.code}, status=exc.status)
         if isinstance(exc, PrechatInvalid):
             first = next(iter(exc.errors.values()))
@@ -70,7 +75,7 @@ def conversation_payload(conversation: Conversation, *, brand) -> dict:
         place = queue_place(brand_id=brand.id, conversation_id=conversation.id)
         data["position"] = place.position if place else None
         data["eta_seconds"] = place.eta_seconds if place else None
-    survey = Survey.objects.filter(conversation=conversation).first()
+    survey = survey_for_conversation(conversation_id=conversation.id)
     data["survey"] = {"requested": survey is not None, "answered": bool(survey and survey.is_answered)}
     return data
 
@@ -114,7 +119,7 @@ class OfflineMessageCreateView(WidgetView):
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
         reason = services.chat_availability(brand=self.brand)
-        message = services.offline_message_create(
+        message = offline_message_create(
             brand=self.brand, data=data, identity_token=data.get("identity") or None, reason=reason if reason != "open" else "no_agents"
         )
         return Response({"id": message.id, "detail": "Thanks, we got your message and will reply by email."}, status=201)
@@ -157,18 +162,15 @@ class ConversationLeaveView(WidgetConversationView):
 class MessagesView(WidgetConversationView):
     @extend_schema(parameters=[OpenApiParameter("after_seq", int, description="Only messages after this sequence number.")], responses={200: MessageListOut, 404: DetailOut})
     def get(self, request, conversation_id):
-        try:
-            after_seq = int(request.query_params.get("after_seq", 0))
-        except ValueError:
-            return Response({"detail": "after_seq must be a number.", "code": "bad_seq"}, status=400)
+        after_seq = seq_parse(request.query_params.get("after_seq"))
         messages = messages_after(conversation=self.conversation, after_seq=after_seq, include_internal=False)
         return Response({"messages": [message_frame(m) for m in messages], "last_seq": self.conversation.last_seq})
 
     @extend_schema(request=MessageInput, responses={200: MessageOut, 201: MessageOut, 400: DetailOut, 409: DetailOut})
     def post(self, request, conversation_id):
         data = request.data if isinstance(request.data, dict) else {}
-        message, created = services.message_send(
-            conversation_id=self.conversation.id, sender="customer", body=data.get("body"), client_msg_id=data.get("client_msg_id")
+        message, created = message_send(
+            conversation_id=self.conversation.id, sender=Message.Sender.CUSTOMER, body=data.get("body"), client_msg_id=data.get("client_msg_id")
         )
         return Response(message_frame(message), status=201 if created else 200)
 
@@ -176,7 +178,7 @@ class MessagesView(WidgetConversationView):
 class ConversationEndView(WidgetConversationView):
     @extend_schema(request=None, responses={200: ConversationOut, 404: DetailOut})
     def post(self, request, conversation_id):
-        conversation = services.conversation_end(brand=self.brand, conversation_id=self.conversation.id, ended_by="customer")
+        conversation = services.conversation_end(brand=self.brand, conversation_id=self.conversation.id, ended_by=Conversation.EndedBy.CUSTOMER)
         return Response(conversation_payload(conversation, brand=self.brand))
 
 
@@ -190,14 +192,14 @@ class SurveyView(WidgetConversationView):
     def post(self, request, conversation_id):
         data = SurveyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        survey = services.survey_answer(conversation=self.conversation, rating=data.validated_data["rating"], comment=data.validated_data.get("comment", ""))
+        survey = survey_answer(conversation_id=self.conversation.id, rating=data.validated_data["rating"], comment=data.validated_data.get("comment", ""))
         return Response({"rating": survey.rating, "comment": survey.comment, "detail": "Thank you for your feedback."})
 
 
 class TranscriptView(WidgetConversationView):
     @extend_schema(request=None, responses={202: DetailOut, 409: DetailOut})
     def post(self, request, conversation_id):
-        services.transcript_email_request(brand=self.brand, conversation=self.conversation)
+        transcript_email_request(brand=self.brand, conversation=self.conversation)
         return Response({"detail": f"We're emailing the transcript to {self.conversation.customer_email}."}, status=202)
 
 

@@ -41,6 +41,10 @@ PLATFORM_APPS = [
     "helpdesk",
     "routing",
 ]
+# Interfaces over every app, no models: the agent's workspace, API and socket.
+INTERFACE_APPS = [
+    "workspace",
+]
 # Brand schemas: one copy per brand.
 BRAND_APPS = [
     "chat",
@@ -48,7 +52,7 @@ BRAND_APPS = [
     "surveys",
 ]
 
-SHARED_APPS = ["django_tenants", *PLATFORM_APPS, *DJANGO_APPS_SHARED, *THIRD_PARTY_APPS]
+SHARED_APPS = ["django_tenants", *PLATFORM_APPS, *INTERFACE_APPS, *DJANGO_APPS_SHARED, *THIRD_PARTY_APPS]
 TENANT_APPS = ["django.contrib.contenttypes", *BRAND_APPS]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -135,7 +139,7 @@ CACHES = {
 # number used to (a benchmark's or a test run's server beside `make run`).
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "config.channel_layer.CoalescingPubSubChannelLayer",
+        "BACKEND": "realtime.channel_layer.CoalescingPubSubChannelLayer",
         "CONFIG": {
             "hosts": [f"{REDIS_URL}/{REDIS_DB_CHANNELS}"],
             "prefix": env("CHANNEL_LAYER_PREFIX", default=f"helpdesk.{REDIS_DB_CHANNELS}."),
@@ -153,7 +157,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     # Deadlines are rows with a due time swept often, not long countdowns (a Redis broker
     # redelivers those after its visibility timeout).
-    "deadlines-sweep": {"task": "routing.tasks.deadlines_sweep", "schedule": 5.0},
+    "routing-sweep": {"task": "routing.tasks.routing_sweep", "schedule": 5.0},
+    "chat-sweep": {"task": "chat.tasks.chat_sweep", "schedule": 5.0},
 }
 
 # --- Search -------------------------------------------------------------------------
@@ -181,7 +186,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
-    "EXCEPTION_HANDLER": "helpdesk.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {

@@ -29,7 +29,7 @@ CACHES = {
 }
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "config.channel_layer.CoalescingPubSubChannelLayer",
+        "BACKEND": "realtime.channel_layer.CoalescingPubSubChannelLayer",
         "CONFIG": {"hosts": [f"{REDIS_URL}/13"], "prefix": f"test{RUN_ID}."},
     }
 }

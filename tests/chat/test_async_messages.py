@@ -1,6 +1,6 @@
 """The widget socket's message path on async connections (chat.async_messages,
 chat.async_db): same rows, sequence numbers, errors and brand boundaries as
-chat.services.message_send, and connections that neither leak nor stay broken."""
+chat.messages.message_send, and connections that neither leak nor stay broken."""
 
 import asyncio
 import time
@@ -10,21 +10,15 @@ from channels.db import database_sync_to_async
 from django.db import connection, connections
 from django_tenants.utils import schema_context
 
-from chat import services
+from chat.errors import ChatError
 from chat.async_db import APPLICATION_NAME, pool
 from chat.async_messages import customer_message_send
 from chat.models import Conversation, Message
 from tests.chat.helpers import conversation_active, conversation_started
-from tests.factories import AgentFactory, StaffingFactory
+from tests.factories import agent_staffed
 from tenants.models import Brand
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def agent_on(slug: str = "alpha"):
-    agent = AgentFactory()
-    StaffingFactory(agent=agent, brand=Brand.objects.get(slug=slug))
-    return agent
 
 
 def stored(schema: str, conversation_id: int) -> list[tuple]:
@@ -35,7 +29,7 @@ def stored(schema: str, conversation_id: int) -> list[tuple]:
 
 
 def test_a_message_gets_the_next_seq_a_utc_timestamp_and_one_event():
-    brand, conversation, _ = conversation_active(agent=agent_on())
+    brand, conversation, _ = conversation_active(agent=agent_staffed("alpha"))
     before = stored(brand.schema_name, conversation.id)
 
     message, created, events = asyncio.run(
@@ -53,7 +47,7 @@ def test_a_message_gets_the_next_seq_a_utc_timestamp_and_one_event():
 
 
 def test_a_retry_is_answered_with_the_stored_message_and_stores_nothing():
-    brand, conversation, _ = conversation_active(agent=agent_on())
+    brand, conversation, _ = conversation_active(agent=agent_staffed("alpha"))
 
     async def twice():
         first = await customer_message_send(schema=brand.schema_name, conversation_id=conversation.id, body="once", client_msg_id="same")
@@ -68,19 +62,19 @@ def test_a_retry_is_answered_with_the_stored_message_and_stores_nothing():
 
 def test_a_chat_still_queued_or_ended_refuses_messages_as_the_service_does():
     brand, queued, _ = conversation_started()
-    with pytest.raises(services.ChatError) as refused:
+    with pytest.raises(ChatError) as refused:
         asyncio.run(customer_message_send(schema=brand.schema_name, conversation_id=queued.id, body="hello?", client_msg_id=None))
     assert refused.value.code == "bad_state"
     assert stored(brand.schema_name, queued.id) == []
 
-    with pytest.raises(services.ChatError) as empty:
+    with pytest.raises(ChatError) as empty:
         asyncio.run(customer_message_send(schema=brand.schema_name, conversation_id=queued.id, body="   ", client_msg_id=None))
     assert empty.value.code == "empty_body"
 
 
 def test_another_brands_conversation_is_out_of_reach():
     alpha = Brand.objects.get(slug="alpha")
-    beta, theirs, _ = conversation_active(agent=agent_on("beta"), slug="beta")
+    beta, theirs, _ = conversation_active(agent=agent_staffed("beta"), slug="beta")
     before = stored(beta.schema_name, theirs.id)
     with schema_context(alpha.schema_name):
         assert not Conversation.objects.filter(pk=theirs.id).exists()
@@ -93,7 +87,7 @@ def test_another_brands_conversation_is_out_of_reach():
 
 
 def test_connections_close_with_their_event_loop():
-    brand, conversation, _ = conversation_active(agent=agent_on())
+    brand, conversation, _ = conversation_active(agent=agent_staffed("alpha"))
 
     async def busy():
         await asyncio.gather(*(
@@ -119,7 +113,7 @@ def backends_alive(pids: list[int]) -> list[int]:
 
 
 def test_an_idle_connection_cut_by_the_server_is_replaced():
-    brand, conversation, _ = conversation_active(agent=agent_on())
+    brand, conversation, _ = conversation_active(agent=agent_staffed("alpha"))
 
     async def across_a_cut():
         await customer_message_send(schema=brand.schema_name, conversation_id=conversation.id, body="before", client_msg_id="b")
@@ -140,11 +134,11 @@ def terminate_hot_path_backends() -> None:
 
 
 def test_an_unreachable_database_is_a_clear_error():
-    brand, conversation, _ = conversation_active(agent=agent_on())
+    brand, conversation, _ = conversation_active(agent=agent_staffed("alpha"))
     settings_dict = connections["default"].settings_dict
     real_port, settings_dict["PORT"] = settings_dict["PORT"], "1"
     try:
-        with pytest.raises(services.ChatError) as unavailable:
+        with pytest.raises(ChatError) as unavailable:
             asyncio.run(customer_message_send(schema=brand.schema_name, conversation_id=conversation.id, body="hello", client_msg_id=None))
     finally:
         settings_dict["PORT"] = real_port
@@ -171,7 +165,7 @@ def batch_sizes_recorded(monkeypatch) -> list[tuple[str, int]]:
 def test_messages_that_arrive_together_are_stored_together_in_order(monkeypatch, settings):
     settings.ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT = 1
     sizes = batch_sizes_recorded(monkeypatch)
-    agent = agent_on()
+    agent = agent_staffed("alpha")
     chats = [conversation_active(agent=agent) for _ in range(3)]
 
     async def burst():
@@ -196,7 +190,7 @@ def test_messages_that_arrive_together_are_stored_together_in_order(monkeypatch,
 def test_a_retry_or_a_closed_chat_in_a_batch_spoils_nothing_for_the_others(monkeypatch, settings):
     settings.ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT = 1
     sizes = batch_sizes_recorded(monkeypatch)
-    agent = agent_on()
+    agent = agent_staffed("alpha")
     (brand, first, _), (_, second, _) = conversation_active(agent=agent), conversation_active(agent=agent)
     _, queued, _ = conversation_started()
 
@@ -214,7 +208,7 @@ def test_a_retry_or_a_closed_chat_in_a_batch_spoils_nothing_for_the_others(monke
     _, retried, fresh, too_early = asyncio.run(mixed())
 
     assert (retried[1], fresh[1]) == (False, True)
-    assert isinstance(too_early, services.ChatError) and too_early.code == "bad_state"
+    assert isinstance(too_early, ChatError) and too_early.code == "bad_state"
     # The three went in together, the retry spoiled that statement, and each was tried alone.
     together = sizes.index((brand.schema_name, 3))
     assert sizes[together + 1:together + 4] == [(brand.schema_name, 1)] * 3
@@ -226,8 +220,8 @@ def test_a_retry_or_a_closed_chat_in_a_batch_spoils_nothing_for_the_others(monke
 def test_each_brand_gets_its_own_statement(monkeypatch, settings):
     settings.ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT = 1
     sizes = batch_sizes_recorded(monkeypatch)
-    alpha, ours, _ = conversation_active(agent=agent_on("alpha"))
-    beta, theirs, _ = conversation_active(agent=agent_on("beta"), slug="beta")
+    alpha, ours, _ = conversation_active(agent=agent_staffed("alpha"))
+    beta, theirs, _ = conversation_active(agent=agent_staffed("beta"), slug="beta")
 
     async def both():
         return await asyncio.gather(*(

@@ -10,11 +10,16 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from chat import services
+from chat.customer_emails import survey_emails_queue, transcript_email_request
+from chat.errors import ChatError
+from chat.messages import message_send
+from chat.outbox import outbox_deliver
 from chat.models import OutboundEmail
-from chat.tasks import outbox_send
+from chat.outbox import outbox_send
 from surveys.models import Survey
 from tests.chat.helpers import conversation_active
 from tests.factories import AgentFactory, StaffingFactory
+from surveys.services import survey_answer
 
 
 class Inbox:
@@ -50,9 +55,9 @@ def ended_conversation(alpha):
     StaffingFactory(agent=agent, brand=alpha)
     brand, conversation, token = conversation_active(agent=agent, email="dana@example.com")
     with schema_context(brand.schema_name):
-        services.message_send(conversation_id=conversation.id, sender="customer", body="My parcel is late")
-        services.message_send(conversation_id=conversation.id, sender="agent", body="It ships today", agent=agent)
-        services.message_send(conversation_id=conversation.id, sender="agent", body="PRIVATE: customer is grumpy", agent=agent, internal=True)
+        message_send(conversation_id=conversation.id, sender="customer", body="My parcel is late")
+        message_send(conversation_id=conversation.id, sender="agent", body="It ships today", agent=agent)
+        message_send(conversation_id=conversation.id, sender="agent", body="PRIVATE: customer is grumpy", agent=agent, internal=True)
         services.conversation_end(brand=brand, conversation_id=conversation.id, ended_by="agent", agent=agent)
         conversation.refresh_from_db()
     connection.set_schema_to_public()
@@ -63,11 +68,11 @@ def ended_conversation(alpha):
 def test_transcript_is_emailed_without_private_notes(smtp, ended_conversation):
     brand, conversation = ended_conversation
     with schema_context(brand.schema_name):
-        services.transcript_email_request(brand=brand, conversation=conversation)
+        transcript_email_request(brand=brand, conversation=conversation)
         email = OutboundEmail.objects.get(kind="transcript")
         assert email.sent_at is not None  # the task ran (eagerly) in the brand's schema
-        with pytest.raises(services.ChatError):
-            services.transcript_email_request(brand=brand, conversation=conversation)
+        with pytest.raises(ChatError):
+            transcript_email_request(brand=brand, conversation=conversation)
     assert len(smtp.messages) == 1
     body = smtp.messages[0]["body"]
     assert smtp.messages[0]["to"] == ["dana@example.com"]
@@ -82,7 +87,7 @@ def test_smtp_outage_keeps_the_email_until_it_can_be_sent(settings, ended_conver
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens
     settings.EMAIL_TIMEOUT = 2
     with schema_context(brand.schema_name):
-        services.transcript_email_request(brand=brand, conversation=conversation)
+        transcript_email_request(brand=brand, conversation=conversation)
         email = OutboundEmail.objects.get(kind="transcript")
         assert email.sent_at is None and email.attempts == 1 and email.last_error
 
@@ -91,8 +96,8 @@ def test_smtp_outage_keeps_the_email_until_it_can_be_sent(settings, ended_conver
     controller.start()
     try:
         with schema_context(brand.schema_name):
-            assert services.outbox_deliver() == 1
-            assert services.outbox_deliver() == 0  # sent once, never twice
+            assert outbox_deliver() == 1
+            assert outbox_deliver() == 0  # sent once, never twice
     finally:
         controller.stop()
     assert len(inbox.messages) == 1
@@ -103,10 +108,10 @@ def test_unanswered_survey_is_emailed_once_with_a_single_use_link(smtp, ended_co
     brand, conversation = ended_conversation
     with schema_context(brand.schema_name):
         survey = Survey.objects.get(conversation=conversation)
-        assert services.survey_emails_queue(brand=brand) == 0  # not due yet
+        assert survey_emails_queue(brand=brand) == 0  # not due yet
         later = timezone.now() + timedelta(minutes=16)
-        assert services.survey_emails_queue(brand=brand, now=later) == 1
-        assert services.survey_emails_queue(brand=brand, now=later) == 0
+        assert survey_emails_queue(brand=brand, now=later) == 1
+        assert survey_emails_queue(brand=brand, now=later) == 0
         survey.refresh_from_db()
         assert survey.email_token_hash and survey.emailed_at
     body = smtp.messages[0]["body"]
@@ -115,7 +120,7 @@ def test_unanswered_survey_is_emailed_once_with_a_single_use_link(smtp, ended_co
     assert Survey.hash_token(raw) == survey.email_token_hash
     assert link.startswith("http://alpha.localhost")
     with schema_context(brand.schema_name):
-        services.survey_answer(conversation=conversation, rating=4, comment="ok", via="email")
+        survey_answer(conversation_id=conversation.id, rating=4, comment="ok", via="email")
         survey.refresh_from_db()
         assert survey.email_token_hash == "" and survey.answered_via == "email"
 

@@ -93,9 +93,9 @@ def test_hostile_strings_render_as_text_in_the_brand_admin(client, alpha, custom
     StaffingFactory(agent=agent, brand=alpha)
     _, conversation, _ = conversation_active(agent=agent, name=HOSTILE, summary=HOSTILE, custom_fields={"order_number": "", "country": "France"})
     with schema_context(alpha.schema_name):
-        from chat import services
+        from chat.messages import message_send
 
-        services.message_send(conversation_id=conversation.id, sender="customer", body=HOSTILE)
+        message_send(conversation_id=conversation.id, sender="customer", body=HOSTILE)
         assert Message.objects.filter(body=HOSTILE).exists()
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(admin)

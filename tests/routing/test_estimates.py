@@ -1,24 +1,17 @@
-"""Unit tests of routing.estimates (pure Python: no database, no Django models)."""
+"""Unit tests of routing.estimates, the wait customers are quoted (pure Python: no
+database, no Django models). The benchmark's baselines are tested in tests/bench/."""
 
 from __future__ import annotations
 
-import json
 import math
 import random
 
 import pytest
 
-from routing.estimates import (
-    ALL_ESTIMATORS,
-    DEFAULT_NO_AGENT_SECONDS,
-    ErlangCEstimator,
-    EstimatorConfig,
-    LastToEnterServiceEstimator,
-    RocketChatEstimator,
-    WaitEstimator,
-    erlang_c_probability,
-    estimate_wait_seconds,
-)
+from bench.estimator_baselines import ErlangCEstimator, LastToEnterServiceEstimator, RocketChatEstimator
+from routing.estimates import DEFAULT_NO_AGENT_SECONDS, EstimatorConfig, QueueHistory, WaitEstimator, estimator_from_history, wait_quote
+
+ALL_ESTIMATORS = (WaitEstimator, RocketChatEstimator, ErlangCEstimator, LastToEnterServiceEstimator)
 
 
 def _warm(est, handle: float = 400.0, n: int = 100, waits=(), abandons=()):
@@ -38,7 +31,7 @@ def _warm(est, handle: float = 400.0, n: int = 100, waits=(), abandons=()):
 
 
 def _all_warm():
-    return [_warm(cls())[0] for cls in ALL_ESTIMATORS.values()]
+    return [_warm(cls())[0] for cls in ALL_ESTIMATORS]
 
 
 def _ok(x: float) -> bool:
@@ -100,7 +93,7 @@ def test_abandonment_ahead_shortens_long_queues():
 def test_zero_capacity_without_throughput_is_large_and_finite():
     est = WaitEstimator()
     assert est.estimate(1, 0, 0, 0.0) == DEFAULT_NO_AGENT_SECONDS
-    assert estimate_wait_seconds(3, 0, 0, []) == DEFAULT_NO_AGENT_SECONDS
+    assert quote(3, 0, 0, QueueHistory()) == DEFAULT_NO_AGENT_SECONDS
 
 
 def test_zero_capacity_uses_recent_throughput():
@@ -142,11 +135,15 @@ def test_huge_position_is_cheap_and_capped():
     assert _ok(value) and value <= est.config.max_seconds
 
 
-def test_function_form_handles_empty_and_dirty_lists():
-    assert estimate_wait_seconds(1, 6, 6, []) > 0.0
-    assert estimate_wait_seconds(1, 6, 3, []) == 0.0
-    value = estimate_wait_seconds(4, 6, 6, [300.0, float("nan"), -1.0, "x"], recent_waits=[None, 10.0])  # type: ignore[list-item]
-    assert _ok(value)
+def test_quote_from_empty_and_dirty_history():
+    assert quote(1, 6, 6, QueueHistory()) > 0.0
+    assert quote(1, 6, 3, QueueHistory()) == 0.0
+    dirty = QueueHistory(
+        handle_seconds=[300.0, float("nan"), -1.0, "x"],  # type: ignore[list-item]
+        served=[(1.0, None, None), (2.0, 10.0, "y"), (float("inf"), 5.0, 3.0), (3.0,)],  # type: ignore[list-item]
+        abandons=[("z", 1.0), (4.0, float("nan"))],  # type: ignore[list-item]
+    )
+    assert _ok(quote(4, 6, 6, dirty))
 
 
 # -- bias correction ----------------------------------------------------------
@@ -190,130 +187,60 @@ def test_bias_not_applied_to_no_wait_quotes():
     assert est.estimate(1, 9, 5, 3000.0) == 0.0
 
 
-def test_function_form_bias_from_quote_pairs():
+def test_quote_bias_from_the_raw_quotes_of_served_customers():
     handles = [400.0] * 100
-    base = estimate_wait_seconds(6, 9, 9, handles)
-    up = estimate_wait_seconds(6, 9, 9, handles, recent_quotes=[(100.0, 140.0)] * 100)
-    down = estimate_wait_seconds(6, 9, 9, handles, recent_quotes=[(100.0, 70.0)] * 100)
-    assert down < base < up
-    assert up == pytest.approx(1.4 * base, rel=1e-6)
+
+    def served(waited, raw, n=100):
+        return [(float(t), waited, raw) for t in range(n)]
+
+    base_up = quote(6, 9, 9, QueueHistory(handle_seconds=handles, served=served(140.0, None)))
+    up = quote(6, 9, 9, QueueHistory(handle_seconds=handles, served=served(140.0, 100.0)))
+    base_down = quote(6, 9, 9, QueueHistory(handle_seconds=handles, served=served(70.0, None)))
+    down = quote(6, 9, 9, QueueHistory(handle_seconds=handles, served=served(70.0, 100.0)))
+    assert up == pytest.approx(1.4 * base_up, rel=1e-6)
+    assert down == pytest.approx(0.7 * base_down, rel=1e-6)
     # A handful of pairs is not enough evidence yet.
-    assert estimate_wait_seconds(6, 9, 9, handles, recent_quotes=[(100.0, 140.0)] * 3) == pytest.approx(base)
+    assert quote(6, 9, 9, QueueHistory(handle_seconds=handles, served=served(140.0, 100.0, n=3))) == pytest.approx(
+        quote(6, 9, 9, QueueHistory(handle_seconds=handles, served=served(140.0, None, n=3)))
+    )
 
 
-# -- state & function form ------------------------------------------------------
+# -- the quote is the estimator replayed over the history ---------------------------
 
 
-def test_state_round_trips_through_json():
-    est, now = _warm(WaitEstimator(), waits=[30.0, 90.0] * 20, abandons=[200.0] * 5)
-    _feed_bias(est, 1.3, n=50)
-    blob = json.dumps(est.to_dict())
-    assert len(blob) < 20_000
-    clone = WaitEstimator.from_dict(json.loads(blob))
-    for p in (1, 4, 17):
-        assert clone.estimate(p, 9, 9, now) == est.estimate(p, 9, 9, now)
+def quote(position, capacity, busy, history, now=0.0):
+    return wait_quote(position=position, eligible_capacity=capacity, busy_slots=busy, history=history, now=now)[0]
 
 
-def test_function_form_matches_class_on_same_data():
-    handles = [300.0, 500.0, 450.0, 380.0] * 25
-    waits = [0.0, 40.0, 120.0] * 30
-    abandons = [150.0, 400.0] * 5
-    est = WaitEstimator()
-    est.handle_ewma, est.handle_count = sum(handles) / len(handles), len(handles)
-    for w in waits:
-        est.record_service_start(0.0, w)
-    for w in abandons:
-        est.record_abandon(0.0, w)
-    f = estimate_wait_seconds(7, 12, 12, handles, recent_waits=waits, recent_abandon_waits=abandons)
-    assert f == pytest.approx(est.estimate(7, 12, 12, 0.0))
+def test_quote_is_the_estimator_fed_the_same_events_in_time_order():
+    history = QueueHistory(
+        handle_seconds=[300.0, 500.0, 450.0, 380.0] * 25,
+        served=[(float(t), [0.0, 40.0, 120.0][t % 3], 80.0 if t % 2 else None) for t in range(90)],
+        abandons=[(t + 0.5, [150.0, 400.0][t % 2]) for t in range(0, 90, 9)],
+    )
+    fed = WaitEstimator()
+    for handle in history.handle_seconds:
+        fed.record_service_end(0.0, handle)
+    exits = [(at, "served", waited, raw) for at, waited, raw in history.served] + [(at, "left", waited, None) for at, waited in history.abandons]
+    for at, kind, waited, raw in sorted(exits):
+        if kind == "served":
+            fed.record_service_start(at, waited, raw)
+        else:
+            fed.record_abandon(at, waited)
+    for position in (1, 7, 30):
+        assert quote(position, 12, 12, history, now=100.0) == pytest.approx(fed.estimate(position, 12, 12, 100.0))
+    assert estimator_from_history(history).handle_count == 100
 
 
-def test_function_form_unknown_abandons_use_the_prior():
-    waits = [0.0, 60.0, 200.0] * 30
-    unknown = estimate_wait_seconds(20, 9, 9, [400.0], recent_waits=waits)
-    nobody_gave_up = estimate_wait_seconds(20, 9, 9, [400.0], recent_waits=waits, recent_abandon_waits=[])
-    prior_only = estimate_wait_seconds(20, 9, 9, [400.0])
-    assert unknown == pytest.approx(prior_only)
-    assert nobody_gave_up > unknown  # "nobody gives up" means a slower line
+def test_abandons_in_the_history_shorten_long_queues():
+    served = [(float(t), 60.0, None) for t in range(100)]
+    patient = quote(20, 9, 9, QueueHistory(handle_seconds=[400.0], served=served))
+    impatient = quote(20, 9, 9, QueueHistory(handle_seconds=[400.0], served=served, abandons=[(t + 0.5, 60.0) for t in range(100)]))
+    assert impatient < patient
 
 
-def test_function_form_keeps_all_exits_the_caller_gives():
-    # 200 served then 200 abandoned must not collapse to "everyone abandons".
-    mixed = estimate_wait_seconds(20, 9, 9, [400.0], recent_waits=[60.0] * 200, recent_abandon_waits=[60.0] * 200)
-    all_abandon = estimate_wait_seconds(20, 9, 9, [400.0], recent_abandon_waits=[60.0] * 200)
-    assert mixed > all_abandon
-
-
-# -- baselines ------------------------------------------------------------------
-
-
-def test_rocketchat_formula():
-    est = RocketChatEstimator()
-    for h in [300.0, 500.0]:
-        est.record_service_end(0.0, h)
-    assert est.estimate(1, 6, 6, 0.0) == pytest.approx(400.0)
-    assert est.estimate(7, 6, 6, 0.0) == pytest.approx(800.0)
-    assert est.estimate(3, 0, 0, 0.0) == pytest.approx(1200.0)  # capacity guarded to 1
-    # Only the last 100 chats count.
-    for _ in range(100):
-        est.record_service_end(0.0, 100.0)
-    assert est.estimate(1, 6, 6, 0.0) == pytest.approx(100.0)
-
-
-def test_erlang_c_probability_known_values():
-    assert erlang_c_probability(1, 0.5) == pytest.approx(0.5)
-    assert erlang_c_probability(2, 1.0) == pytest.approx(1 / 3)
-    assert erlang_c_probability(3, 3.0) == 1.0
-    assert erlang_c_probability(5, 0.0) == 0.0
-    assert 0.0 < erlang_c_probability(100, 90.0) < 1.0
-
-
-def test_erlang_c_estimator():
-    est = ErlangCEstimator(arrival_window_seconds=1000.0)
-    for _ in range(10):
-        est.record_service_end(0.0, 600.0)  # mu = 1/600
-    for i in range(5):
-        est.record_arrival(500.0 + i)  # lambda = 5 / 1000 s
-    # c = 6 slots: c*mu = 0.01 / s, lambda = 0.005 / s -> 1 / 0.005 = 200 s
-    assert est.estimate(1, 6, 6, 600.0) == pytest.approx(200.0)
-    assert est.estimate(1, 6, 4, 600.0) == 0.0
-    # Arrivals age out of the window: lambda -> 0, wait -> 1/(c*mu) = 100 s.
-    assert est.estimate(1, 6, 6, 5000.0) == pytest.approx(100.0)
-    # Overload is clamped, not infinite.
-    for i in range(500):
-        est.record_arrival(5000.0 + i)
-    assert _ok(est.estimate(1, 6, 6, 5500.0))
-
-
-def test_les_quotes_last_wait():
-    est = LastToEnterServiceEstimator()
-    assert est.estimate(3, 6, 6, 0.0) == 0.0
-    est.record_service_start(10.0, 75.0)
-    est.record_service_start(11.0, 42.0)
-    assert est.estimate(1, 6, 6, 12.0) == 42.0
-    assert est.estimate(9, 0, 0, 12.0) == 42.0
-
-
-def test_quote_feedback_defaults_to_estimate_for_baselines():
-    est, now = _warm(RocketChatEstimator())
-    shown, feedback = est.quote(2, 6, 6, now)
-    assert shown == feedback == est.estimate(2, 6, 6, now)
-
-
-# -- the simulation -------------------------------------------------------------
-
-
-def test_short_simulation_returns_finite_figures():
-    pytest.importorskip("simpy")
-    from bench.wait_estimate_sim import format_report, run
-
-    res = run(seed=3, hours=8, replications=2)
-    assert set(res["mean"]["all"]) == {"ours", "rocketchat", "erlang_c", "les"}
-    for block in ("all", "queued"):
-        for name, figs in res["mean"][block].items():
-            for key, value in figs.items():
-                assert math.isfinite(value), (block, name, key)
-            assert 0.0 <= figs["share_within"] <= 1.0
-    assert math.isfinite(res["ratio_all"]) and res["ratio_all"] > 0
-    assert isinstance(res["target_met"], bool)
-    assert "TARGET" in format_report(res)
+def test_a_full_window_of_each_keeps_both_served_and_abandoned():
+    # 100 served then 100 abandoned (the database's windows) must not read as "everyone abandons".
+    mixed = QueueHistory(handle_seconds=[400.0], served=[(float(t), 60.0, None) for t in range(100)], abandons=[(100.0 + t, 60.0) for t in range(100)])
+    all_abandon = QueueHistory(handle_seconds=[400.0], abandons=[(100.0 + t, 60.0) for t in range(100)])
+    assert quote(20, 9, 9, mixed) > quote(20, 9, 9, all_abandon)

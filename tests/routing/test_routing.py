@@ -14,23 +14,15 @@ from django.utils import timezone
 
 from helpdesk.models import Staffing
 from routing import services
+from routing.selectors import capacity_violations
 from routing.models import AgentState, QueueEntry
 from routing.selectors import eligible_agent_states, queue_places
 from tenants.models import Brand
-from tests.factories import AgentFactory, StaffingFactory
+from tests.factories import agent_staffed
 
 pytestmark = pytest.mark.django_db
 
 _conversation_ids = count(1000)
-
-
-def agent_on(*brands, capacity=3, categories=(), role=Staffing.Role.AGENT, online=True):
-    agent = AgentFactory(max_concurrent_chats=capacity)
-    for brand in brands:
-        StaffingFactory(agent=agent, brand=brand, role=role, categories=list(categories))
-    if online:
-        services.presence_set(agent=agent, presence=AgentState.Presence.ONLINE)
-    return agent
 
 
 def enqueue(brand, *, category="general", priority=0, entered_at=None, dispatch=True):
@@ -77,13 +69,13 @@ def eligible_ids(brand, category):
 
 
 def test_eligibility_needs_online_agent_staffing_and_category(alpha, beta):
-    online = agent_on(alpha)
-    offline = agent_on(alpha, online=False)
-    away = agent_on(alpha)
+    online = agent_staffed(alpha, online=True)
+    offline = agent_staffed(alpha, online=False)
+    away = agent_staffed(alpha, online=True)
     services.presence_set(agent=away, presence=AgentState.Presence.AWAY)
-    supervisor = agent_on(alpha, role=Staffing.Role.SUPERVISOR)
-    shipping_only = agent_on(alpha, categories=["shipping"])
-    beta_only = agent_on(beta)
+    supervisor = agent_staffed(alpha, role=Staffing.Role.SUPERVISOR, online=True)
+    shipping_only = agent_staffed(alpha, categories=["shipping"], online=True)
+    beta_only = agent_staffed(beta, online=True)
 
     assert eligible_ids(alpha, "general") == {online.id}
     assert eligible_ids(alpha, "shipping") == {online.id, shipping_only.id}
@@ -92,7 +84,7 @@ def test_eligibility_needs_online_agent_staffing_and_category(alpha, beta):
 
 
 def test_capacity_counts_chats_across_brands(alpha, beta):
-    agent = agent_on(alpha, beta, capacity=2)
+    agent = agent_staffed(alpha, beta, capacity=2, online=True)
     a = enqueue(alpha)
     b = enqueue(beta, category="setup")
     assert entry_of(alpha, a).offered_agent_id == agent.id
@@ -104,17 +96,17 @@ def test_capacity_counts_chats_across_brands(alpha, beta):
     with pytest.raises(services.RoutingError) as error:
         accept(agent, alpha, third)
     assert error.value.code == "at_capacity"
-    assert services.capacity_violations() == 0
+    assert capacity_violations() == 0
 
 
 # --- Policies ---------------------------------------------------------------------------
 
 def test_least_busy_with_ties_to_the_longest_idle(alpha):
-    busy = agent_on(alpha, capacity=5)
+    busy = agent_staffed(alpha, capacity=5, online=True)
     first = enqueue(alpha)
     assert entry_of(alpha, first).offered_agent_id == busy.id
-    idle_long = agent_on(alpha, capacity=5)
-    idle_short = agent_on(alpha, capacity=5)
+    idle_long = agent_staffed(alpha, capacity=5, online=True)
+    idle_short = agent_staffed(alpha, capacity=5, online=True)
     now = timezone.now()
     AgentState.objects.filter(agent=idle_long).update(idle_since=now - timedelta(minutes=30))
     AgentState.objects.filter(agent=idle_short).update(idle_since=now - timedelta(minutes=1))
@@ -129,7 +121,7 @@ def test_least_busy_with_ties_to_the_longest_idle(alpha):
 
 def test_round_robin_takes_turns(alpha):
     set_policy(alpha, Brand.RoutingPolicy.ROUND_ROBIN)
-    agents = sorted([agent_on(alpha, capacity=5) for _ in range(3)], key=lambda a: a.id)
+    agents = sorted([agent_staffed(alpha, capacity=5, online=True) for _ in range(3)], key=lambda a: a.id)
     offered = [entry_of(alpha, enqueue(alpha)).offered_agent_id for _ in range(6)]
     ids = [a.id for a in agents]
     assert offered == ids + ids
@@ -137,14 +129,14 @@ def test_round_robin_takes_turns(alpha):
 
 def test_manual_policy_makes_no_offers_but_allows_picks(alpha):
     set_policy(alpha, Brand.RoutingPolicy.MANUAL)
-    agent = agent_on(alpha)
+    agent = agent_staffed(alpha, online=True)
     conversation_id = enqueue(alpha)
     assert entry_of(alpha, conversation_id).state == QueueEntry.State.WAITING
     assert services.dispatch_for_agent(agent_id=agent.id) == []
     entry = accept(agent, alpha, conversation_id)
     assert entry.state == QueueEntry.State.ASSIGNED and entry.agent_id == agent.id
     assert load(agent) == 1
-    other = agent_on(alpha)
+    other = agent_staffed(alpha, online=True)
     with pytest.raises(services.RoutingError) as error:
         accept(other, alpha, conversation_id)
     assert error.value.code == "already_taken"
@@ -153,7 +145,7 @@ def test_manual_policy_makes_no_offers_but_allows_picks(alpha):
 def test_pick_by_an_ineligible_agent_is_refused(alpha, beta):
     set_policy(alpha, Brand.RoutingPolicy.MANUAL)
     conversation_id = enqueue(alpha)
-    for outsider in (agent_on(beta), agent_on(alpha, online=False), agent_on(alpha, categories=["returns"])):
+    for outsider in (agent_staffed(beta, online=True), agent_staffed(alpha, online=False), agent_staffed(alpha, categories=["returns"], online=True)):
         with pytest.raises(services.RoutingError) as error:
             accept(outsider, alpha, conversation_id)
         assert error.value.code == "not_eligible"
@@ -167,7 +159,7 @@ def test_queue_order_is_priority_then_entry_time(alpha):
     new = enqueue(alpha, entered_at=now - timedelta(minutes=1), dispatch=False)
     urgent = enqueue(alpha, priority=5, entered_at=now, dispatch=False)
     assert [p.conversation_id for p in queue_places(brand_id=alpha.id)] == [urgent, old, new]
-    agent = agent_on(alpha, capacity=1)  # coming online offers the head of the queue
+    agent = agent_staffed(alpha, capacity=1, online=True)  # coming online offers the head of the queue
     assert entry_of(alpha, urgent).offered_agent_id == agent.id
     accept(agent, alpha, urgent)
     end(alpha, urgent)
@@ -178,7 +170,7 @@ def test_queue_order_is_priority_then_entry_time(alpha):
 # --- Triggers ---------------------------------------------------------------------------
 
 def test_offer_on_queueing(alpha):
-    agent = agent_on(alpha)
+    agent = agent_staffed(alpha, online=True)
     conversation_id = enqueue(alpha)
     entry = entry_of(alpha, conversation_id)
     assert entry.state == QueueEntry.State.OFFERED and entry.offered_agent_id == agent.id
@@ -187,7 +179,7 @@ def test_offer_on_queueing(alpha):
 
 
 def test_offer_when_an_agent_frees_up(alpha):
-    agent = agent_on(alpha, capacity=1)
+    agent = agent_staffed(alpha, capacity=1, online=True)
     first = enqueue(alpha)
     accept(agent, alpha, first)
     second = enqueue(alpha)
@@ -200,17 +192,17 @@ def test_offer_when_an_agent_frees_up(alpha):
 
 def test_offer_when_an_agent_comes_online(alpha):
     conversation_id = enqueue(alpha)
-    agent = agent_on(alpha, online=False)
+    agent = agent_staffed(alpha, online=False)
     assert entry_of(alpha, conversation_id).state == QueueEntry.State.WAITING
     services.presence_set(agent=agent, presence=AgentState.Presence.ONLINE)
     assert entry_of(alpha, conversation_id).offered_agent_id == agent.id
 
 
 def test_transfer_back_to_the_queue_offers_to_another_agent(alpha):
-    first = agent_on(alpha, capacity=2)
+    first = agent_staffed(alpha, capacity=2, online=True)
     conversation_id = enqueue(alpha)
     accept(first, alpha, conversation_id)
-    second = agent_on(alpha, capacity=2)
+    second = agent_staffed(alpha, capacity=2, online=True)
     AgentState.objects.filter(agent=second).update(active_chats=1)  # busier than first after release
     with transaction.atomic():
         services.chat_transfer(brand=alpha, conversation_id=conversation_id, from_agent_id=first.id, to_agent=None, category="shipping")
@@ -222,7 +214,7 @@ def test_transfer_back_to_the_queue_offers_to_another_agent(alpha):
 
 
 def test_transfer_to_an_agent_moves_the_load(alpha):
-    first, second = agent_on(alpha), agent_on(alpha)
+    first, second = agent_staffed(alpha, online=True), agent_staffed(alpha, online=True)
     conversation_id = enqueue(alpha)
     holder = entry_of(alpha, conversation_id).offered_agent_id
     giver, taker = (first, second) if holder == first.id else (second, first)
@@ -237,10 +229,10 @@ def test_transfer_to_an_agent_moves_the_load(alpha):
 # --- Timeouts and declines --------------------------------------------------------------
 
 def test_offer_timeout_goes_to_the_next_agent(alpha):
-    first = agent_on(alpha)
+    first = agent_staffed(alpha, online=True)
     conversation_id = enqueue(alpha)
     assert entry_of(alpha, conversation_id).offered_agent_id == first.id
-    second = agent_on(alpha)
+    second = agent_staffed(alpha, online=True)
     assert services.offers_expire() == 0  # not yet due
     assert services.offers_expire(now=timezone.now() + timedelta(seconds=alpha.offer_timeout_seconds + 1)) == 1
     entry = entry_of(alpha, conversation_id)
@@ -249,13 +241,13 @@ def test_offer_timeout_goes_to_the_next_agent(alpha):
 
 
 def test_decline_goes_to_the_next_agent_and_never_back(alpha):
-    first = agent_on(alpha)
+    first = agent_staffed(alpha, online=True)
     conversation_id = enqueue(alpha)
     assert services.offer_decline(agent=first, brand=alpha, conversation_id=conversation_id)
     entry = entry_of(alpha, conversation_id)
     assert entry.state == QueueEntry.State.WAITING and entry.offered_agent_id is None  # nobody else yet
     assert load(first) == 0
-    second = agent_on(alpha)
+    second = agent_staffed(alpha, online=True)
     entry = entry_of(alpha, conversation_id)
     assert entry.offered_agent_id == second.id
     assert services.offer_decline(agent=second, brand=alpha, conversation_id=conversation_id)
@@ -267,7 +259,7 @@ def test_decline_goes_to_the_next_agent_and_never_back(alpha):
 
 
 def test_leaving_the_queue_frees_the_offered_agent(alpha):
-    agent = agent_on(alpha, capacity=1)
+    agent = agent_staffed(alpha, capacity=1, online=True)
     offered = enqueue(alpha)
     waiting = enqueue(alpha)
     services.queue_leave(brand=alpha, conversation_id=offered)
@@ -279,13 +271,13 @@ def test_leaving_the_queue_frees_the_offered_agent(alpha):
 # --- Brands stay apart ------------------------------------------------------------------
 
 def test_an_alpha_agent_is_never_offered_beta_chats(alpha, beta):
-    alpha_agent = agent_on(alpha, capacity=10)
+    alpha_agent = agent_staffed(alpha, capacity=10, online=True)
     beta_chats = [enqueue(beta, category="setup") for _ in range(3)]
     services.dispatch_for_agent(agent_id=alpha_agent.id)
     assert all(entry_of(beta, c).state == QueueEntry.State.WAITING for c in beta_chats)
     with pytest.raises(services.RoutingError):
         accept(alpha_agent, beta, beta_chats[0])
-    beta_agent = agent_on(beta, capacity=10)
+    beta_agent = agent_staffed(beta, capacity=10, online=True)
     assert {entry_of(beta, c).offered_agent_id for c in beta_chats} == {beta_agent.id}
     assert load(alpha_agent) == 0
 
@@ -293,7 +285,7 @@ def test_an_alpha_agent_is_never_offered_beta_chats(alpha, beta):
 def test_wait_estimate_uses_abandonments(alpha):
     """Customers who gave up feed the estimate (docs/wait_estimate.md): a queue where many
     leave moves faster for those who stay than one where nobody leaves."""
-    agent = agent_on(alpha, capacity=1)
+    agent = agent_staffed(alpha, capacity=1, online=True)
     busy = enqueue(alpha)
     accept(agent, alpha, busy)
     now = timezone.now()
@@ -316,7 +308,7 @@ def test_wait_estimate_uses_abandonments(alpha):
 def test_a_chat_declined_by_the_free_agent_does_not_block_the_next_one(alpha):
     """The head chat was declined by the only agent with room: the next chat of the same
     category must still go to that agent (the category is not "full")."""
-    agent = agent_on(alpha, capacity=2)
+    agent = agent_staffed(alpha, capacity=2, online=True)
     now = timezone.now()
     first = enqueue(alpha, entered_at=now - timedelta(minutes=5))
     assert services.offer_decline(agent=agent, brand=alpha, conversation_id=first)
@@ -328,11 +320,11 @@ def test_a_chat_declined_by_the_free_agent_does_not_block_the_next_one(alpha):
 def test_batched_offers_respect_capacity_and_queue_order(alpha):
     """One dispatch offers many chats in batches; each agent is filled to capacity, never
     beyond, and the oldest chats go first."""
-    agents = [agent_on(alpha, capacity=3) for _ in range(4)]
+    agents = [agent_staffed(alpha, capacity=3, online=True) for _ in range(4)]
     now = timezone.now()
     chats = [enqueue(alpha, entered_at=now - timedelta(seconds=100 - i), dispatch=False) for i in range(30)]
     offers = services.dispatch(brand=alpha)
     assert [o.conversation_id for o in offers] == chats[:12]
     assert sorted(load(a) for a in agents) == [3, 3, 3, 3]
     assert all(entry_of(alpha, c).state == QueueEntry.State.WAITING for c in chats[12:])
-    assert services.capacity_violations() == 0
+    assert capacity_violations() == 0

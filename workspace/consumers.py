@@ -3,17 +3,24 @@
 Authenticated by the workspace session, or by a first frame {"type": "auth", "token":
 <agent token>}. One socket carries every brand the agent serves: offers, queue changes,
 and the conversations the agent holds or subscribes to. See docs/protocol.md.
+
+Every frame about a conversation is authorized afresh (helpdesk.selectors.
+staffing_get_for_agent, then chat.selectors.conversation_get_for_agent) inside the
+block that acts on it, so a staffing removed mid-shift stops working at once.
 """
 
 from channels.db import database_sync_to_async
 from django.db import close_old_connections
 
 from chat import services as chat
-from chat.realtime import agent_group, brand_queue_group, conversation_group
+from chat.errors import ChatError
+from chat.messages import conversation_read, message_send, seq_parse
+from chat.models import Conversation, Message
 from chat.selectors import ConversationNotFound, conversation_get_for_agent, message_frame, messages_after
-from chat.socket import CLOSE_UNAUTHORIZED, CLOSE_WRONG_HOST, FrameError, JsonFrameConsumer
-from helpdesk.api.auth import agent_token_user
-from helpdesk.models import AgentProfile, Staffing
+from helpdesk.selectors import StaffingNotFound, agent_get_for_user, agent_token_user, staffing_get_for_agent, staffings_for_agent
+from realtime import events
+from realtime.groups import agent_group, brand_queue_group, conversation_group
+from realtime.socket import CLOSE_UNAUTHORIZED, CLOSE_WRONG_HOST, FrameError, JsonFrameConsumer
 from routing import services as routing
 from routing.models import QueueEntry
 
@@ -22,51 +29,48 @@ from routing.models import QueueEntry
 def _agent_session(user, token):
     close_old_connections()
     if token:
-        user = agent_token_user(token)
-    if user is None or not user.is_authenticated:
-        return None
-    agent = AgentProfile.objects.filter(user=user).first()
+        user = agent_token_user(raw=token)
+    agent = agent_get_for_user(user=user)
     if agent is None:
         return None
     routing.agent_connected(agent=agent)
-    staffings = list(Staffing.objects.filter(agent=agent, brand__status="active").select_related("brand"))
+    staffings = staffings_for_agent(agent=agent)
     held = list(QueueEntry.objects.filter(agent=agent, state=QueueEntry.State.ASSIGNED).select_related("brand"))
     return agent, {s.brand.slug: s.brand for s in staffings}, [(e.brand.schema_name, e.conversation_id) for e in held]
 
 
-def _subscribe(agent, brand, conversation_id, after_seq):
-    conversation, _ = conversation_get_for_agent(agent=agent, brand=brand, conversation_id=conversation_id)
+def _conversation(agent, brand_slug, conversation_id):
+    """Authorize the agent on the brand and fetch the conversation, in one step."""
+    staffing = staffing_get_for_agent(agent=agent, brand_slug=brand_slug)
+    return staffing.brand, conversation_get_for_agent(staffing=staffing, conversation_id=conversation_id)
+
+
+def _subscribe(agent, brand_slug, conversation_id, after_seq):
+    _, conversation = _conversation(agent, brand_slug, conversation_id)
     return conversation.id, [message_frame(m) for m in messages_after(conversation=conversation, after_seq=after_seq, include_internal=True)]
 
 
-def _authorized(agent, brand, conversation_id):
-    conversation, _ = conversation_get_for_agent(agent=agent, brand=brand, conversation_id=conversation_id)
-    return conversation
-
-
-def _holding(agent, brand, conversation_id):
+def _holding(agent, brand_slug, conversation_id):
     """Typing into a chat is for the agent who holds it."""
-    conversation = _authorized(agent, brand, conversation_id)
+    _, conversation = _conversation(agent, brand_slug, conversation_id)
     if conversation.agent_id != agent.id:
-        raise chat.ChatError("Only the agent in the chat can type to the customer.", "forbidden", 403)
+        raise ChatError("Only the agent in the chat can type to the customer.", "forbidden", 403)
     return conversation
 
 
-def _send(agent, brand, conversation_id, body, client_msg_id, internal):
-    conversation = _authorized(agent, brand, conversation_id)
-    if not internal and conversation.agent_id != agent.id:
-        raise chat.ChatError("Only the agent in the chat can reply.", "forbidden", 403)
-    return chat.message_send(conversation_id=conversation.id, sender="agent", body=body, client_msg_id=client_msg_id, agent=agent, internal=internal)
+def _send(agent, brand_slug, conversation_id, body, client_msg_id, internal):
+    _, conversation = _conversation(agent, brand_slug, conversation_id)
+    return message_send(conversation_id=conversation.id, sender=Message.Sender.AGENT, body=body, client_msg_id=client_msg_id, agent=agent, internal=internal)
 
 
-def _read(agent, brand, conversation_id, up_to_seq):
-    conversation = _authorized(agent, brand, conversation_id)
-    return chat.conversation_read(conversation_id=conversation.id, reader="agent", up_to_seq=up_to_seq)
+def _read(agent, brand_slug, conversation_id, up_to_seq):
+    _, conversation = _conversation(agent, brand_slug, conversation_id)
+    return conversation_read(conversation_id=conversation.id, reader=Message.Sender.AGENT, up_to_seq=up_to_seq)
 
 
-def _end(agent, brand, conversation_id):
-    conversation = _authorized(agent, brand, conversation_id)
-    return chat.conversation_end(brand=brand, conversation_id=conversation.id, ended_by="agent", agent=agent)
+def _end(agent, brand_slug, conversation_id):
+    brand, conversation = _conversation(agent, brand_slug, conversation_id)
+    return chat.conversation_end(brand=brand, conversation_id=conversation.id, ended_by=Conversation.EndedBy.AGENT, agent=agent)
 
 
 class AgentConsumer(JsonFrameConsumer):
@@ -82,6 +86,7 @@ class AgentConsumer(JsonFrameConsumer):
 
     async def connect(self):
         self.agent = None
+        self.brands: dict = {}
         self.groups_joined: set[str] = set()
         if not self.scope.get("is_platform_host"):
             await self.close(code=CLOSE_WRONG_HOST)
@@ -127,7 +132,7 @@ class AgentConsumer(JsonFrameConsumer):
         await super().handle_frame(frame)
 
     def _brand(self, frame):
-        brand = self.brands.get(frame.get("brand"))
+        brand = self.brands.get(frame.get("brand")) if isinstance(frame.get("brand"), str) else None
         if brand is None:
             raise FrameError("not_found", "No such conversation.")
         return brand
@@ -135,10 +140,10 @@ class AgentConsumer(JsonFrameConsumer):
     async def _call(self, frame, fn, *args):
         brand = self._brand(frame)
         try:
-            return await self.run(brand.schema_name, fn, self.agent, brand, frame.get("conversation_id"), *args)
-        except ConversationNotFound:
+            return await self.run(brand.schema_name, fn, self.agent, brand.slug, frame.get("conversation_id"), *args)
+        except (ConversationNotFound, StaffingNotFound):
             raise FrameError("not_found", "No such conversation.") from None
-        except chat.ChatError as exc:
+        except ChatError as exc:
             raise FrameError(exc.code, exc.detail) from exc
 
     async def on_auth(self, frame):
@@ -151,9 +156,9 @@ class AgentConsumer(JsonFrameConsumer):
 
     async def on_subscribe(self, frame):
         try:
-            after_seq = int(frame.get("after_seq") or 0)
-        except (TypeError, ValueError):
-            raise FrameError("bad_seq", "after_seq must be a number.") from None
+            after_seq = seq_parse(frame.get("after_seq"))
+        except ChatError as exc:
+            raise FrameError(exc.code, exc.detail) from None
         conversation_id, missed = await self._call(frame, _subscribe, after_seq)
         brand = self._brand(frame)
         await self._join_conversation(brand.schema_name, conversation_id)
@@ -169,8 +174,7 @@ class AgentConsumer(JsonFrameConsumer):
     async def on_typing(self, frame):
         brand = self._brand(frame)
         conversation = await self._call(frame, _holding)
-        group = conversation_group(schema=brand.schema_name, conversation_id=conversation.id, audience="customer")
-        await self.channel_layer.group_send(group, {"type": "conversation.typing", "frame": {"type": "typing", "sender": "agent", "is_typing": bool(frame.get("is_typing", True))}})
+        await self.publish([events.typing_changed(schema=brand.schema_name, conversation_id=conversation.id, sender=Message.Sender.AGENT, is_typing=bool(frame.get("is_typing", True)))])
 
     async def on_read(self, frame):
         await self._call(frame, _read, frame.get("up_to_seq"))
@@ -187,33 +191,24 @@ class AgentConsumer(JsonFrameConsumer):
 
     # Layer events: conversation frames carry brand and conversation so one socket can
     # hold chats from several brands.
-    async def conversation_message(self, event):
-        frame = event["frame"]
-        await self.send_json({**frame, **self._origin(event)})
-
     def _origin(self, event) -> dict:
         slug = next((slug for slug, brand in self.brands.items() if brand.schema_name == event.get("schema")), None)
         return {"brand": slug, "conversation_id": event.get("conversation_id")}
 
-    async def conversation_read(self, event):
+    async def forward_frame(self, event):
         await self.send_json({**event["frame"], **self._origin(event)})
 
-    async def conversation_agent_joined(self, event):
-        await self.send_json({**event["frame"], **self._origin(event)})
+    message_created = forward_frame
+    conversation_read = forward_frame
+    agent_joined = forward_frame
+    agent_left = forward_frame
+    conversation_ended = forward_frame
+    typing_changed = forward_frame
 
-    async def conversation_agent_left(self, event):
-        await self.send_json({**event["frame"], **self._origin(event)})
-
-    async def conversation_ended_event(self, event):
-        await self.send_json({**event["frame"], **self._origin(event)})
-
-    async def survey_requested_event(self, event):
+    async def survey_requested(self, event):
         return None  # the survey is the customer's
 
-    async def conversation_typing(self, event):
-        await self.send_json({**event["frame"], **self._origin(event)})
-
-    async def queue_position(self, event):
+    async def queue_moved(self, event):
         return None  # agents see the queue through queue.changed
 
     async def offer_created(self, event):

@@ -1,10 +1,13 @@
-"""Liveness of the stores every request depends on."""
+"""/healthz on every host: liveness of the stores every request depends on."""
 
 import time
 
 import redis
 from django.conf import settings
 from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 
 def _timed(check) -> dict:
@@ -31,3 +34,12 @@ def _redis() -> None:
 
 def health_check() -> dict:
     return {"postgres": _timed(_postgres), "redis": _timed(_redis)}
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = health_check()
+    healthy = all(check["ok"] for check in checks.values())
+    body = {"status": "ok" if healthy else "unavailable", "checks": checks, "schema": connection.schema_name}
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,7 +1,6 @@
 """Every API error is JSON with a human `detail` (and field errors where there are some)."""
 
 from rest_framework import status
-from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -24,6 +23,3 @@ def exception_handler(exc, context):
         response.data = {"detail": "Something went wrong on our side."}
     return response
 
-
-def error_response(detail: str, *, code: str, status_code: int = 400, **extra) -> Response:
-    return Response({"detail": detail, "code": code, **extra}, status=status_code)

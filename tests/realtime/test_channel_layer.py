@@ -1,4 +1,4 @@
-"""The channel layer (config.channel_layer) against the real Redis: publishes that share
+"""The channel layer (realtime.channel_layer) against the real Redis: publishes that share
 round trips still arrive, all of them, in the order they were sent; a publish that cannot
 reach Redis fails loudly; and layers with different prefixes never hear each other."""
 
@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from config.channel_layer import CoalescingPubSubChannelLayer
+from realtime.channel_layer import CoalescingPubSubChannelLayer
 
 pytestmark = pytest.mark.asyncio
 

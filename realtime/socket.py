@@ -1,5 +1,5 @@
-"""What the widget and agent consumers share: frame parsing, error frames, and running
-a synchronous block inside a brand's schema with its events sent afterwards."""
+"""What every websocket consumer shares: frame parsing, error frames, and running a
+synchronous block inside a brand's schema with its events sent afterwards."""
 
 import json
 import logging
@@ -10,7 +10,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from .realtime import collect_events
+from .publish import collect_events
 
 logger = logging.getLogger(__name__)
 
@@ -103,21 +103,15 @@ class JsonFrameConsumer(AsyncWebsocketConsumer):
         await self.publish(events)
         return result
 
-    # Layer events that carry a ready frame for the client.
-    async def conversation_message(self, event):
+    # Layer events that carry a ready frame for the client (realtime.events).
+    async def forward_frame(self, event):
         await self.send_json(event["frame"])
 
-    async def conversation_read(self, event):
-        await self.send_json(event["frame"])
-
-    async def conversation_agent_joined(self, event):
-        await self.send_json(event["frame"])
-
-    async def conversation_agent_left(self, event):
-        await self.send_json(event["frame"])
-
-    async def conversation_ended_event(self, event):
-        await self.send_json(event["frame"])
-
-    async def survey_requested_event(self, event):
-        await self.send_json(event["frame"])
+    message_created = forward_frame
+    conversation_read = forward_frame
+    agent_joined = forward_frame
+    agent_left = forward_frame
+    conversation_ended = forward_frame
+    survey_requested = forward_frame
+    typing_changed = forward_frame
+    queue_moved = forward_frame

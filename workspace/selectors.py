@@ -1,0 +1,210 @@
+"""Reads for the agent's interfaces: what the agent API and the workspace pages show.
+
+Runs in public; where a brand's own rows are needed (categories, conversations, offline
+messages) it enters that brand's schema for the read.
+"""
+
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from chat.models import CannedReply, Conversation, CustomField, OfflineMessage
+from chat.selectors import customer_history
+from helpdesk.models import AgentProfile, Staffing
+from helpdesk.selectors import staffings_for_agent, staffings_on_brand
+from knowledge.models import Category
+from knowledge.selectors import article_payload, articles_by_ids
+from routing.models import AgentState, QueueEntry
+from routing.services import agent_state_get
+from tenants.models import Brand
+
+WAITING_STATES = (QueueEntry.State.WAITING, QueueEntry.State.OFFERED)
+
+
+def _brand_summary(brand: Brand) -> dict:
+    return {"brand": brand.slug, "brand_name": brand.name, "brand_color": brand.primary_color}
+
+
+def agent_payload(*, agent: AgentProfile) -> dict:
+    state = agent_state_get(agent=agent)
+    return {
+        "id": agent.id,
+        "name": agent.display_name,
+        "username": agent.user.username,
+        "capacity": agent.max_concurrent_chats,
+        "active_chats": state.active_chats,
+        "presence": state.presence,
+        "brands": [
+            {"slug": s.brand.slug, "name": s.brand.name, "color": s.brand.primary_color, "role": s.role, "categories": s.categories}
+            for s in staffings_for_agent(agent=agent)
+        ],
+    }
+
+
+def category_names(entries) -> dict[tuple[int, str], str]:
+    """(brand id, category slug) -> name, one query per brand in `entries` (categories
+    live in each brand's schema)."""
+    names: dict[tuple[int, str], str] = {}
+    by_brand: dict = {}
+    for entry in entries:
+        by_brand.setdefault(entry.brand, set()).add(entry.category)
+    for brand, slugs in by_brand.items():
+        with schema_context(brand.schema_name):
+            for slug, name in Category.objects.filter(slug__in=slugs).values_list("slug", "name"):
+                names[(brand.id, slug)] = name
+    return names
+
+
+def entry_payload(entry: QueueEntry, *, now) -> dict:
+    return {
+        **_brand_summary(entry.brand),
+        "conversation_id": entry.conversation_id,
+        "category": entry.category,
+        "customer_name": entry.customer_name,
+        "summary": entry.summary,
+        "state": entry.state,
+        "priority": entry.priority,
+        "waited_seconds": int((now - entry.entered_at).total_seconds()),
+        "offered_to_me": None,
+        "offer_expires_at": entry.offer_expires_at.isoformat() if entry.offer_expires_at else None,
+    }
+
+
+def queue_for_agent(*, agent: AgentProfile, limit: int = 200) -> list[dict]:
+    """One queue across every brand the agent is staffed on, in routing order."""
+    now = timezone.now()
+    brand_ids = [s.brand_id for s in staffings_for_agent(agent=agent)]
+    entries = list(
+        QueueEntry.objects.filter(brand_id__in=brand_ids, state__in=WAITING_STATES)
+        .select_related("brand")
+        .order_by("-priority", "entered_at")[:limit]
+    )
+    names = category_names(entries)
+    items = []
+    for entry in entries:
+        item = entry_payload(entry, now=now)
+        item["category_name"] = names.get((entry.brand_id, entry.category), entry.category)
+        item["offered_to_me"] = entry.state == QueueEntry.State.OFFERED and entry.offered_agent_id == agent.id
+        items.append(item)
+    return items
+
+
+def conversations_held(*, agent: AgentProfile) -> list[dict]:
+    now = timezone.now()
+    entries = QueueEntry.objects.filter(agent=agent, state=QueueEntry.State.ASSIGNED).select_related("brand").order_by("assigned_at")
+    return [entry_payload(e, now=now) for e in entries]
+
+
+def conversation_detail(*, conversation: Conversation, brand: Brand) -> dict:
+    """Everything the workspace shows beside a chat. In the brand's schema."""
+    return {
+        **_brand_summary(brand),
+        "id": conversation.id,
+        "state": conversation.state,
+        "customer": {
+            "name": conversation.customer_name,
+            "email": conversation.customer_email,
+            "customer_id": conversation.customer_external_id,
+            "verified": conversation.identity_verified,
+        },
+        "category": {"slug": conversation.category.slug, "name": conversation.category.name},
+        "summary": conversation.summary,
+        "product_id": conversation.product_id,
+        "custom_fields": conversation.custom_fields,
+        "custom_field_labels": dict(CustomField.objects.filter(key__in=list(conversation.custom_fields)).values_list("key", "label")),
+        "articles_shown": [article_payload(a, with_body=False) for a in articles_by_ids(conversation.suggested_article_ids)],
+        "article_helped": conversation.resolved_article_id is not None,
+        "agent": {"id": conversation.agent_id, "name": conversation.agent_name} if conversation.agent_id else None,
+        "last_seq": conversation.last_seq,
+        "customer_read_seq": conversation.customer_read_seq,
+        "created_at": conversation.created_at.isoformat(),
+        "history": [
+            {"id": c.id, "state": c.state, "summary": c.summary, "category": c.category.name, "created_at": c.created_at.isoformat(), "agent_name": c.agent_name}
+            for c in customer_history(conversation=conversation)
+        ],
+    }
+
+
+def _team(staffings: list[Staffing]) -> list[dict]:
+    states = {s.agent_id: s for s in AgentState.objects.filter(agent_id__in=[t.agent_id for t in staffings])}
+    return [
+        {
+            "id": t.agent_id, "name": t.agent.display_name, "role": t.role, "categories": t.categories,
+            "presence": states[t.agent_id].presence if t.agent_id in states else AgentState.Presence.OFFLINE,
+            "active_chats": states[t.agent_id].active_chats if t.agent_id in states else 0,
+            "capacity": t.agent.max_concurrent_chats,
+        }
+        for t in staffings
+    ]
+
+
+def brand_agents(*, brand: Brand) -> list[dict]:
+    """Colleagues on the brand, for transfer and the supervisor view."""
+    return _team(staffings_on_brand(brand=brand))
+
+
+def canned_replies() -> list[dict]:
+    """In the brand's schema."""
+    return [{"shortcut": c.shortcut, "title": c.title, "body": c.body} for c in CannedReply.objects.all()]
+
+
+def supervisor_overview(*, agent: AgentProfile) -> list[dict]:
+    """Per brand the agent supervises: queue length, oldest wait, agents' state and load,
+    chats in progress."""
+    now = timezone.now()
+    brands = []
+    for staffing in staffings_for_agent(agent=agent, role=Staffing.Role.SUPERVISOR):
+        brand = staffing.brand
+        waiting = list(QueueEntry.objects.filter(brand=brand, state__in=WAITING_STATES).order_by("entered_at"))
+        active = list(QueueEntry.objects.filter(brand=brand, state=QueueEntry.State.ASSIGNED).select_related("agent").order_by("assigned_at"))
+        brands.append({
+            "brand": brand.slug,
+            "brand_name": brand.name,
+            "queue_length": len(waiting),
+            "oldest_wait_seconds": int((now - waiting[0].entered_at).total_seconds()) if waiting else 0,
+            "agents": _team(staffings_on_brand(brand=brand)),
+            "chats": [
+                {
+                    "conversation_id": e.conversation_id, "agent_id": e.agent_id, "agent_name": e.agent.display_name if e.agent else "",
+                    "customer_name": e.customer_name, "summary": e.summary, "category": e.category,
+                    "since_seconds": int((now - e.assigned_at).total_seconds()) if e.assigned_at else 0,
+                }
+                for e in active
+            ],
+        })
+    return brands
+
+
+def offline_message_payload(message: OfflineMessage, *, brand: Brand) -> dict:
+    return {
+        **_brand_summary(brand), "id": message.id,
+        "customer": {"name": message.customer_name, "email": message.customer_email, "customer_id": message.customer_external_id},
+        "category": message.category.name, "summary": message.summary, "product_id": message.product_id,
+        "custom_fields": message.custom_fields, "reason": message.reason, "created_at": message.created_at.isoformat(),
+    }
+
+
+def offline_messages_for_agent(*, agent: AgentProfile, per_brand: int = 100) -> list[dict]:
+    """Unanswered offline messages across every brand the agent serves, oldest first."""
+    items = []
+    for staffing in staffings_for_agent(agent=agent):
+        with schema_context(staffing.brand.schema_name):
+            for message in OfflineMessage.objects.filter(handled_at__isnull=True).select_related("category").order_by("created_at")[:per_brand]:
+                items.append(offline_message_payload(message, brand=staffing.brand))
+    items.sort(key=lambda item: item["created_at"])
+    return items
+
+
+def workspace_config(*, agent: AgentProfile) -> dict:
+    """What the workspace page starts with: the agent, their brands and each brand's
+    categories (for transfer to a category, which lives in the brand's schema)."""
+    staffings = staffings_for_agent(agent=agent)
+    categories = {}
+    for staffing in staffings:
+        with schema_context(staffing.brand.schema_name):
+            categories[staffing.brand.slug] = [{"slug": c.slug, "name": c.name} for c in Category.objects.filter(is_active=True).order_by("position", "name")]
+    return {
+        "agent": {"id": agent.id, "name": agent.display_name},
+        "brands": [{"slug": s.brand.slug, "name": s.brand.name, "color": s.brand.primary_color, "role": s.role} for s in staffings],
+        "categories": categories,
+        "is_supervisor": any(s.is_supervisor for s in staffings),
+    }
