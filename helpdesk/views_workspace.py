@@ -26,7 +26,7 @@ class AgentAuthenticationForm(AuthenticationForm):
 
 
 class AgentLoginView(auth_views.LoginView):
-    template_name = "helpdesk/login.html"
+    template_name = "workspace/login.html"
     authentication_form = AgentAuthenticationForm
     redirect_authenticated_user = False
 
@@ -39,7 +39,7 @@ def _agent_or_refuse(request):
     """The signed-in user's agent profile, or a 403 page explaining why not."""
     agent = AgentProfile.objects.filter(user=request.user).first()
     if agent is None:
-        return None, render(request, "helpdesk/not_agent.html", {"message": NOT_AGENT}, status=403)
+        return None, render(request, "workspace/not_agent.html", {"message": NOT_AGENT}, status=403)
     return agent, None
 
 
@@ -74,7 +74,7 @@ def workspace(request):
         "categories": _brand_categories(staffings),
     }
     is_supervisor = any(s.role == Staffing.Role.SUPERVISOR for s in staffings)
-    return render(request, "helpdesk/workspace.html", {"agent": agent, "config": config, "is_supervisor": is_supervisor})
+    return render(request, "workspace/workspace.html", {"agent": agent, "config": config, "is_supervisor": is_supervisor})
 
 
 @never_cache
@@ -84,6 +84,6 @@ def supervisor(request):
     if refusal:
         return refusal
     if not Staffing.objects.filter(agent=agent, role=Staffing.Role.SUPERVISOR, brand__status="active").exists():
-        return render(request, "helpdesk/not_agent.html", {"message": "Only supervisors can open the supervisor view."}, status=403)
+        return render(request, "workspace/not_agent.html", {"message": "Only supervisors can open the supervisor view."}, status=403)
     config = {"agent": {"id": agent.id, "name": agent.display_name}}
-    return render(request, "helpdesk/supervisor.html", {"agent": agent, "config": config, "is_supervisor": True})
+    return render(request, "workspace/supervisor.html", {"agent": agent, "config": config, "is_supervisor": True})
