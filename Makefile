@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements.txt
 browser:
 	@test -x /usr/bin/chromium || (command -v apt-get >/dev/null && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null) \
-		|| echo "Chromium is missing and could not be installed: browser tests will be skipped")
+		|| (echo "Chromium is missing and could not be installed: the browser tests will fail"; exit 1))
 
 run: install
 	$(PY) -m config.devrun

@@ -2,7 +2,6 @@
 driven by Playwright. Browser tests are transactional so the server thread sees their data."""
 
 import os
-import shutil
 import socket
 import threading
 import time
@@ -55,8 +54,9 @@ def live_server_asgi(django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="session")
 def browser():
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    # Failing, not skipping: a run without a browser must not pass for one that tested the pages.
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Debian's Chromium is not at {CHROMIUM}: `make browser` installs it (make test does)", pytrace=False)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -79,3 +79,38 @@ def new_page(browser):
     yield make
     for context in contexts:
         context.close()
+
+
+class NetworkOutage:
+    """A page's network going away and coming back, as a customer's or an agent's does.
+
+    cut(): the open websockets die on both sides (the page sees 1006, as for a lost
+    connection), and until restore() nothing new connects (Chromium's offline mode, which does
+    not close sockets already open). Only sockets opened after this is made can be cut, so
+    make it before the page loads. Playwright relays those sockets' frames while the test is
+    inside a Playwright call, so a test must not wait on such a frame outside one."""
+
+    def __init__(self, page):
+        self.page = page
+        self.open_sockets = []
+        page.route_web_socket("**/ws/**", self._relay)
+
+    def _relay(self, page_side):
+        server_side = page_side.connect_to_server()
+        self.open_sockets.append((page_side, server_side))
+
+    def cut(self):
+        self.page.context.set_offline(True)
+        for page_side, server_side in self.open_sockets:
+            page_side.close(code=1006, reason="network lost")
+            server_side.close()
+        self.open_sockets.clear()
+
+    def restore(self):
+        self.page.context.set_offline(False)
+
+
+@pytest.fixture
+def network_outage():
+    """network_outage(page) -> NetworkOutage, made before the page opens its sockets."""
+    return NetworkOutage

@@ -45,7 +45,7 @@ def test_agent_signs_in_and_gets_the_workspace(client, agent):
     assert page.status_code == 200
     html = page.content.decode()
     assert 'id="workspace-config"' in html and "Wendy Workspace" in html
-    assert "helpdesk/workspace.js" in html
+    assert "workspace/workspace.js" in html
     # The brand's categories are there for transfers to a category.
     assert '"shipping"' in html
     assert "/agent/supervisor/" not in html
@@ -86,7 +86,7 @@ def test_supervisor_page_only_for_supervisors(client, agent, alpha, beta):
     client.force_login(boss.user)
     response = client.get("/agent/supervisor/")
     assert response.status_code == 200
-    assert "helpdesk/supervisor.js" in response.content.decode()
+    assert "workspace/supervisor.js" in response.content.decode()
     assert "/agent/supervisor/" in client.get("/agent/").content.decode()
 
 
@@ -107,5 +107,5 @@ def test_logout_signs_out(client, agent):
 @pytest.mark.django_db
 def test_workspace_static_files_are_served(client):
     for name in ["workspace.js", "supervisor.js", "api.js", "socket.js", "workspace.css"]:
-        response = client.get(f"/static/helpdesk/{name}")
+        response = client.get(f"/static/workspace/{name}")
         assert response.status_code == 200, name

@@ -1,7 +1,9 @@
 // Offline messages (left outside business hours or when the queue was full), across every
 // brand the agent serves: read one, answer it by email, and it leaves everyone's list.
-// Customer text is only ever set through textContent (see el() in api.js).
-import { api, ApiError, brandBadge, el } from "./api.js";
+// Customer text is only ever set through textContent (el() in common/dom.js).
+import { el } from "../common/dom.js";
+import { api, ApiError } from "./api.js";
+import { brandBadge } from "./display.js";
 
 const list = document.getElementById("offline");
 const empty = document.getElementById("offline-empty");

@@ -1,6 +1,8 @@
 // The supervisor view: per brand queue, agents' state and load, chats in progress.
-import { api, el, formatWait } from "./api.js";
-import { AgentSocket } from "./socket.js";
+import { el } from "../common/dom.js";
+import { api } from "./api.js";
+import { formatWait } from "./display.js";
+import { agentSocket } from "./socket.js";
 
 const config = JSON.parse(document.getElementById("supervisor-config").textContent);
 const root = document.getElementById("brands");
@@ -106,15 +108,19 @@ async function reassign(brand, conversationId, toAgentId) {
   refresh();
 }
 
+// Re-read the overview after every (re)connect, and shortly after what changes it (a
+// burst of frames gives one read).
 let soon = null;
-new AgentSocket({
-  onopen: refresh,
-  onframe(frame) {
-    if (["queue.changed", "conversation.assigned", "conversation.unassigned"].includes(frame.type)) {
-      clearTimeout(soon);
-      soon = setTimeout(refresh, 200);
-    }
-  },
+const socket = agentSocket();
+socket.addEventListener("frame", (event) => {
+  const frame = event.detail;
+  if (frame.type === "auth.ok") {
+    refresh();
+  } else if (["queue.changed", "conversation.assigned", "conversation.unassigned"].includes(frame.type)) {
+    clearTimeout(soon);
+    soon = setTimeout(refresh, 200);
+  }
 });
+socket.start();
 refresh();
 setInterval(refresh, 4000);

@@ -1,0 +1,194 @@
+// The live chat: the transcript in seq order, messages being sent, the composer, typing and
+// "Seen" markers, and the connection line ("Reconnecting…") while the socket is away.
+// A message the customer sends is kept as pending (also in sessionStorage) until the server
+// echoes it with its seq, and sent again with the same client_msg_id after a reconnect.
+import { el } from "../../common/dom.js";
+import { widgetApi } from "../api.js";
+import { linkify } from "../linkify.js";
+import { widgetSocket } from "../socket.js";
+import { saveConversation, state } from "../state.js";
+import { app } from "./screen.js";
+
+// The chat's nodes, built once and kept across screens (the history stays when it ends).
+export let chatNodes = null;
+
+function buildChat() {
+  const list = el("ol", { class: "messages", id: "messages", "aria-label": "Messages", "aria-live": "polite", "aria-relevant": "additions" });
+  const pendingList = el("ol", { class: "messages pending-list", id: "pending-messages", "aria-label": "Messages being sent" });
+  const typing = el("p", { class: "typing muted", id: "typing", "aria-live": "polite" });
+  const input = el("textarea", { id: "composer-input", name: "body", rows: 2, maxlength: 4000, required: true, placeholder: "Type your message", "aria-describedby": "composer-hint" });
+  const send = el("button", { type: "submit", class: "button button-primary", text: "Send" });
+  const composer = el("form", { class: "composer", id: "composer", "aria-label": "Send a message" },
+    el("label", { for: "composer-input", class: "visually-hidden", text: "Message" }),
+    input, send,
+    el("p", { id: "composer-hint", class: "visually-hidden", text: "Press Enter to send, Shift and Enter for a new line." }));
+  const endButton = el("button", { type: "button", class: "button", id: "end-chat", text: "End chat" });
+  const connection = el("p", { class: "connection muted", id: "connection", role: "status" });
+  const title = el("h1", { id: "chat-title", text: "Chat" });
+  const endArea = el("section", { id: "ended", class: "ended", hidden: true, "aria-labelledby": "ended-h" });
+  const root = el("div", { class: "chat" }, el("div", { class: "chat-top" }, title, endButton), connection, list, pendingList, typing, composer, endArea);
+  composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendMessage(input.value);
+    input.value = "";
+    input.focus();
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  input.addEventListener("input", typingChanged);
+  endButton.addEventListener("click", endChat);
+  chatNodes = { root, list, pendingList, typing, input, composer, endButton, connection, title, endArea };
+  return root;
+}
+
+export function showChat() {
+  if (!chatNodes) buildChat();
+  if (app.dataset.screen !== "chat") {
+    app.replaceChildren(chatNodes.root);
+    app.dataset.screen = "chat";
+  }
+  chatNodes.title.textContent = state.agentName ? `Chatting with ${state.agentName}` : "Chat";
+  if (!state.ended) chatNodes.input.focus();
+}
+
+function messageNode(frame, { pending = false } = {}) {
+  const who = frame.sender === "customer" ? "You" : frame.author || (frame.sender === "agent" ? "Agent" : "");
+  if (frame.sender === "system") {
+    return el("li", { class: "message system", "data-seq": frame.seq }, el("span", { text: frame.body }));
+  }
+  const time = frame.sent_at ? new Date(frame.sent_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+  const bubble = el("div", { class: "bubble" });
+  bubble.append(linkify(frame.body));
+  return el("li", { class: `message ${frame.sender}${pending ? " pending" : ""}`, "data-seq": frame.seq ?? null, "data-client-msg-id": frame.client_msg_id || null },
+    el("span", { class: "author", text: who }), bubble,
+    el("span", { class: "meta muted" }, time ? el("time", { datetime: frame.sent_at, text: time }) : null, el("span", { class: "status", text: pending ? "Sending…" : "" })));
+}
+
+function pendingNode(clientMsgId) {
+  return chatNodes?.pendingList.querySelector(`[data-client-msg-id="${CSS.escape(clientMsgId)}"]`);
+}
+
+function dropPending(clientMsgId) {
+  state.conversation.pending = state.conversation.pending.filter((item) => item.client_msg_id !== clientMsgId);
+}
+
+export function renderMessage(frame) {
+  if (frame.internal) return;
+  const seq = Number(frame.seq);
+  if (state.shownSeqs.has(seq)) return; // a resent or replayed frame we already show
+  if (!chatNodes) buildChat();
+  const gap = seq > state.conversation.lastSeq + 1;
+  state.shownSeqs.add(seq);
+  const node = messageNode(frame);
+  // Keep the list in seq order even when a gap is filled afterwards.
+  const later = [...chatNodes.list.children].find((child) => Number(child.dataset.seq) > seq);
+  chatNodes.list.insertBefore(node, later || null);
+  if (frame.client_msg_id && frame.sender === "customer") {
+    pendingNode(frame.client_msg_id)?.remove();
+    dropPending(frame.client_msg_id);
+  }
+  const previousLast = state.conversation.lastSeq;
+  state.conversation.lastSeq = Math.max(previousLast, seq);
+  saveConversation();
+  if (frame.sender === "agent") {
+    setTyping(false);
+    markRead();
+  }
+  if (gap) fillGap(previousLast);
+  node.scrollIntoView({ block: "nearest" });
+}
+
+// Show every stored message after afterSeq (0: the whole history so far).
+export async function fillGap(afterSeq) {
+  // The channel layer may drop an event; Postgres has every message.
+  const result = await widgetApi("GET", `/conversations/${state.conversation.id}/messages?after_seq=${afterSeq}`);
+  if (result.ok) for (const frame of result.data.messages) renderMessage(frame);
+}
+
+function sendMessage(text) {
+  const body = String(text || "").trim() ? String(text) : "";
+  if (!body || state.ended) return;
+  const item = { client_msg_id: crypto.randomUUID(), body };
+  state.conversation.pending.push(item);
+  saveConversation();
+  chatNodes.pendingList.append(messageNode({ sender: "customer", body, client_msg_id: item.client_msg_id }, { pending: true }));
+  widgetSocket.send({ type: "message.send", ...item });
+  sendTyping(false);
+}
+
+// After (re)authenticating: send again what the server has not confirmed yet.
+export function resendPending() {
+  if (!chatNodes) buildChat();
+  for (const item of state.conversation.pending) {
+    if (!pendingNode(item.client_msg_id)) {
+      chatNodes.pendingList.append(messageNode({ sender: "customer", body: item.body, client_msg_id: item.client_msg_id }, { pending: true }));
+    }
+    widgetSocket.send({ type: "message.send", ...item });
+  }
+}
+
+// The server refused a message (error frame with its client_msg_id): say so next to it.
+// False when no message of ours is waiting under that id.
+export function markNotSent(clientMsgId, detail) {
+  const node = pendingNode(clientMsgId);
+  if (!node) return false;
+  node.classList.add("failed");
+  node.querySelector(".status").textContent = `Not sent: ${detail}`;
+  dropPending(clientMsgId);
+  saveConversation();
+  return true;
+}
+
+// "Typing" goes out at most every 3 s while keys are pressed, and stops 4 s after the last.
+let typingSentAt = 0;
+let typingStopTimer = null;
+
+function typingChanged() {
+  const now = Date.now();
+  if (now - typingSentAt > 3000) sendTyping(true);
+  clearTimeout(typingStopTimer);
+  typingStopTimer = setTimeout(() => sendTyping(false), 4000);
+}
+
+function sendTyping(isTyping) {
+  typingSentAt = isTyping ? Date.now() : 0;
+  if (!isTyping) clearTimeout(typingStopTimer);
+  widgetSocket.send({ type: "typing", is_typing: isTyping });
+}
+
+// The agent's "typing" fades by itself if its "stopped" never arrives.
+let typingHideTimer = null;
+
+export function setTyping(isTyping) {
+  if (!chatNodes) return;
+  clearTimeout(typingHideTimer);
+  chatNodes.typing.textContent = isTyping ? `${state.agentName || "The agent"} is typing…` : "";
+  if (isTyping) typingHideTimer = setTimeout(() => setTyping(false), 8000);
+}
+
+export function markRead() {
+  if (document.visibilityState === "visible") widgetSocket.send({ type: "read", up_to_seq: state.conversation.lastSeq });
+}
+
+// "Seen" under the customer's last message the agent has read.
+export function markSeen(upToSeq) {
+  if (!chatNodes) return;
+  let last = null;
+  for (const node of chatNodes.list.querySelectorAll(".message.customer")) {
+    node.querySelector(".status").textContent = "";
+    if (Number(node.dataset.seq) <= upToSeq) last = node;
+  }
+  if (last) last.querySelector(".status").textContent = "Seen";
+}
+
+export function setConnection(text) {
+  if (chatNodes) chatNodes.connection.textContent = text;
+}
+
+function endChat() {
+  if (!widgetSocket.send({ type: "conversation.end" })) widgetApi("POST", `/conversations/${state.conversation.id}/end`);
+}

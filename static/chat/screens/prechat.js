@@ -1,0 +1,144 @@
+// The pre-chat form, which is also the form for a message left while the brand is closed or
+// its queue is full: who the customer is, the custom fields of the brand and the question.
+// Fields the brand's signed identity vouches for are shown read-only.
+import { el } from "../../common/dom.js";
+import { widgetApi } from "../api.js";
+import { identityToken, saveConversation, forgetConversation, state } from "../state.js";
+import { showScreen } from "./screen.js";
+import { showSuggestions } from "./suggestions.js";
+
+function fieldRow({ name, label, type = "text", required = false, value = "", locked = false, pattern, help, choices, autocomplete, multiline = false }) {
+  const id = `f-${name.replace(/[^a-zA-Z0-9_-]/g, "_")}`;
+  const errorId = `${id}-error`;
+  const helpId = help ? `${id}-help` : null;
+  const describedBy = [helpId, errorId].filter(Boolean).join(" ");
+  let input;
+  if (type === "select") {
+    input = el("select", { id, name, required, "aria-describedby": describedBy, disabled: locked, "aria-readonly": locked ? "true" : null },
+      el("option", { value: "", text: "Choose…" }),
+      (choices || []).map((choice) => {
+        const [optionValue, optionLabel] = typeof choice === "object" ? [choice.slug, choice.name] : [choice, choice];
+        return el("option", { value: optionValue, text: optionLabel, selected: String(value) === String(optionValue) });
+      }));
+  } else if (type === "checkbox") {
+    input = el("input", { id, name, type: "checkbox", required, "aria-describedby": describedBy, disabled: locked, checked: value === true || value === "true" });
+  } else if (multiline) {
+    input = el("textarea", { id, name, rows: 3, required, maxlength: 2000, "aria-describedby": describedBy, readonly: locked });
+    input.value = value || "";
+  } else {
+    input = el("input", { id, name, type, required, pattern: pattern || null, autocomplete, "aria-describedby": describedBy, readonly: locked });
+    input.value = value ?? "";
+  }
+  const labelNode = el("label", { for: id }, label, required ? el("span", { class: "required", "aria-hidden": "true", text: " *" }) : null, locked ? el("span", { class: "muted", text: " (from your account)" }) : null);
+  const row = el("div", { class: `field field-${type}` });
+  if (type === "checkbox") row.append(el("div", { class: "check" }, input, labelNode));
+  else row.append(labelNode, input);
+  if (help) row.append(el("p", { class: "help muted", id: helpId, text: help }));
+  row.append(el("p", { class: "field-error", id: errorId, hidden: true }));
+  return row;
+}
+
+export function prechatForm({ offline = false, notice = "" } = {}) {
+  const config = state.config;
+  const identity = state.identity || {};
+  const idFields = identity.fields || {};
+  const previous = state.lastPrechat;
+  const value = (key) => identity[key] || previous[key] || "";
+  const form = el("form", { class: "prechat", novalidate: true, "aria-labelledby": "prechat-h" });
+  form.append(
+    el("h1", { id: "prechat-h", text: offline ? "Leave us a message" : `Chat with ${config.brand.name}` }),
+    // Node.append() writes null as the text "null"; an empty string adds nothing visible.
+    notice ? el("p", { class: "notice", role: "status", text: notice }) : "",
+    el("p", { class: "muted", text: offline ? "We'll reply by email." : "Tell us who you are and what you need; we'll suggest answers and connect you with an agent." }),
+    el("div", { class: "alert", role: "alert", id: "form-alert", hidden: true }),
+  );
+  const you = el("fieldset", {}, el("legend", { text: "About you" }));
+  you.append(
+    fieldRow({ name: "name", label: "Name", required: true, value: value("name"), locked: Boolean(identity.name), autocomplete: "name" }),
+    fieldRow({ name: "email", label: "Email", type: "email", required: true, value: value("email"), locked: Boolean(identity.email), autocomplete: "email" }),
+    fieldRow({ name: "customer_id", label: "Customer ID", value: value("customer_id"), locked: Boolean(identity.customer_id), help: "Optional: from your account or order confirmation." }),
+  );
+  for (const field of config.custom_fields) {
+    const locked = Object.prototype.hasOwnProperty.call(idFields, field.key);
+    const fieldValue = locked ? idFields[field.key] : (previous.custom_fields || {})[field.key] ?? "";
+    you.append(fieldRow({ name: `custom_fields.${field.key}`, label: field.label, type: field.type, required: field.required, value: fieldValue, locked, pattern: field.pattern, help: field.help_text, choices: field.choices }));
+  }
+  const problem = el("fieldset", {}, el("legend", { text: "Your question" }));
+  problem.append(
+    fieldRow({ name: "category", label: "Topic", type: "select", required: true, value: previous.category || "", choices: config.categories }),
+    fieldRow({ name: "summary", label: "What do you need help with?", required: true, value: previous.summary || "", multiline: true }),
+    fieldRow({ name: "product_id", label: "Product ID", value: previous.product_id || "", help: "Optional: the product or order this is about." }),
+  );
+  const submit = el("button", { type: "submit", class: "button button-primary", text: offline ? "Send message" : "Start chat" });
+  form.append(you, problem, el("div", { class: "actions" }, submit));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submitPrechat(form, submit, offline);
+  });
+  return form;
+}
+
+function prechatData(form) {
+  const data = { custom_fields: {} };
+  for (const input of form.querySelectorAll("input, select, textarea")) {
+    if (!input.name) continue;
+    const fieldValue = input.type === "checkbox" ? input.checked : input.value;
+    if (input.name.startsWith("custom_fields.")) data.custom_fields[input.name.slice(14)] = fieldValue;
+    else data[input.name] = fieldValue;
+  }
+  if (state.identity && identityToken) data.identity = identityToken;
+  return data;
+}
+
+function showFieldErrors(form, errors) {
+  for (const node of form.querySelectorAll(".field-error")) {
+    node.hidden = true;
+    node.textContent = "";
+  }
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  let first = null;
+  for (const [key, message] of Object.entries(errors || {})) {
+    const input = form.querySelector(`[name="${CSS.escape(key)}"]`);
+    if (!input) continue;
+    const errorNode = document.getElementById(`${input.id}-error`);
+    errorNode.textContent = message;
+    errorNode.hidden = false;
+    input.setAttribute("aria-invalid", "true");
+    first = first || input;
+  }
+  return first;
+}
+
+async function submitPrechat(form, button, offline) {
+  const data = prechatData(form);
+  state.lastPrechat = data;
+  const alert = form.querySelector("#form-alert");
+  alert.hidden = true;
+  button.disabled = true;
+  const result = await widgetApi("POST", offline ? "/offline-messages" : "/conversations", data, { auth: false });
+  button.disabled = false;
+  if (!result.ok) {
+    const first = showFieldErrors(form, result.data.errors);
+    alert.textContent = result.data.errors ? "Please correct the highlighted fields." : result.data.detail || "Something went wrong. Please try again.";
+    alert.hidden = false;
+    (first || alert).focus();
+    return;
+  }
+  if (offline) {
+    showScreen("offline-sent", el("h1", { text: "Message sent" }), el("p", { role: "status", text: result.data.detail || "Thanks, we got your message and will reply by email." }));
+    return;
+  }
+  state.conversation = { id: result.data.id, token: result.data.token, lastSeq: 0, pending: [], surveyDone: false };
+  saveConversation();
+  showSuggestions(result.data.suggestions || [], result.data.summary);
+}
+
+export function showPrechat() {
+  showScreen("form", prechatForm());
+}
+
+// The brand cannot take the chat now (closed, or the queue is full): leave a message instead.
+export function showOffline(notice) {
+  forgetConversation();
+  showScreen("offline", prechatForm({ offline: true, notice }));
+}

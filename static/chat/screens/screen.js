@@ -1,0 +1,30 @@
+// The page's one screen at a time: each screen module fills #chat-app through showScreen(),
+// which names the screen in data-screen and moves the focus to its heading so that a screen
+// reader announces the change.
+import { el } from "../../common/dom.js";
+
+export const app = document.getElementById("chat-app");
+
+export function showScreen(name, ...children) {
+  app.replaceChildren(...children);
+  app.dataset.screen = name;
+  const heading = app.querySelector("h1, h2");
+  if (heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: false });
+  }
+}
+
+export function alertBox(text, id) {
+  return el("p", { class: "alert", role: "alert", id, text });
+}
+
+// Show a failure in the screen's own alert paragraph.
+export function showAlert(selector, text) {
+  const node = app.querySelector(selector);
+  if (node) {
+    node.textContent = text || "Something went wrong. Please try again.";
+    node.hidden = false;
+    node.focus?.();
+  }
+}

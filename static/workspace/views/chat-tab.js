@@ -1,0 +1,341 @@
+// One open chat in the workspace: its tab, the transcript in seq order (private notes
+// marked), the customer's details and history, typing and "Seen" markers, the composer
+// with private notes and canned replies, and the end / transfer / close buttons.
+// A reply is sent over HTTP so a failure shows at once; its client_msg_id makes a retry safe.
+// Customer text is only ever set through textContent (el() in common/dom.js).
+import { el } from "../../common/dom.js";
+import { api } from "../api.js";
+import { brandBadge } from "../display.js";
+import { brands, chatKey, config, socket, view } from "../state.js";
+
+// brand -> Promise of its canned replies, read once per page.
+const cannedCache = new Map();
+
+function cannedReplies(brand) {
+  if (!cannedCache.has(brand)) {
+    cannedCache.set(brand, api(`brands/${brand}/canned-replies`).then((d) => d.canned_replies).catch(() => []));
+  }
+  return cannedCache.get(brand);
+}
+
+function fillPlaceholders(text, values) {
+  return text.replace(/\{(customer_name|agent_name)\}/g, (_, name) => values[name] || "");
+}
+
+export class ChatTab {
+  // onSelect(key), onClose(tab), onTransfer(tab): what the tab list does when the agent asks.
+  constructor(brand, id, { onSelect, onClose, onTransfer }) {
+    this.brand = brand;
+    this.id = id;
+    this.k = chatKey(brand, id);
+    this.onSelect = onSelect;
+    this.onClose = onClose;
+    this.onTransfer = onTransfer;
+    this.lastSeq = 0;
+    this.seqs = new Set();
+    this.customerReadSeq = 0;
+    this.sentReadSeq = 0;
+    this.unread = 0;
+    this.closed = false;
+    this.state = "active";
+    this.detail = null;
+    this.typingTimer = null;
+    this.lastTypingSent = 0;
+    this.stopTypingTimer = null;
+    this.build();
+  }
+
+  get prefix() {
+    return `chat-${this.brand}-${this.id}`;
+  }
+
+  build() {
+    const brand = brands[this.brand] || { name: this.brand };
+    this.tabLabel = el("span", { text: `Chat ${this.id}` });
+    this.tabButton = el("button", {
+      type: "button", role: "tab", id: `${this.prefix}-tab`, "aria-controls": `${this.prefix}-panel`, "aria-selected": "false",
+      class: "tab", dataset: { key: this.k }, onclick: () => this.onSelect(this.k),
+    }, brandBadge(brand.name, brand.color), " ", this.tabLabel);
+
+    this.info = el("div", { class: "chat-info" });
+    this.messages = el("ol", { class: "messages", "aria-label": "Conversation", "aria-live": "polite" });
+    this.typing = el("p", { class: "typing", "aria-live": "polite" });
+    this.status = el("p", { class: "chat-status", role: "status" });
+
+    this.textarea = el("textarea", { id: `${this.prefix}-body`, rows: "3", class: "composer__body" });
+    this.noteToggle = el("input", { type: "checkbox", id: `${this.prefix}-note`, class: "composer__note" });
+    this.canned = el("select", { id: `${this.prefix}-canned`, class: "composer__canned" }, el("option", { value: "", text: "Canned reply…" }));
+    this.sendButton = el("button", { type: "submit", class: "primary", text: "Send" });
+    this.composer = el("form", { class: "composer", "aria-label": "Reply" },
+      el("label", { for: this.textarea.id, class: "visually-hidden", text: "Message" }),
+      this.textarea,
+      el("div", { class: "composer__bar" },
+        el("label", { class: "note-toggle" }, this.noteToggle, " Private note"),
+        el("label", { for: this.canned.id, class: "visually-hidden", text: "Canned reply" }),
+        this.canned,
+        this.sendButton,
+      ),
+      el("p", { class: "alert composer__error", role: "alert", hidden: true }),
+    );
+    this.composerError = this.composer.querySelector(".composer__error");
+    this.composer.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.send();
+    });
+    this.textarea.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        this.send();
+      }
+    });
+    this.textarea.addEventListener("input", () => this.typed());
+    this.noteToggle.addEventListener("change", () => {
+      this.composer.classList.toggle("composer--note", this.noteToggle.checked);
+      this.textarea.placeholder = this.noteToggle.checked ? "Private note (only agents see it)" : "";
+    });
+    this.canned.addEventListener("change", () => this.insertCanned());
+
+    this.transferButton = el("button", { type: "button", text: "Transfer…", onclick: () => this.onTransfer(this) });
+    this.endButton = el("button", { type: "button", class: "danger", text: "End chat", onclick: () => this.end() });
+    this.closeButton = el("button", { type: "button", text: "Close tab", hidden: true, onclick: () => this.onClose(this) });
+    this.header = el("h2", { class: "chat-title" }, brandBadge(brand.name, brand.color), " ", el("span", { class: "chat-title__name", text: `Chat ${this.id}` }));
+
+    this.panel = el("section", { role: "tabpanel", id: `${this.prefix}-panel`, "aria-labelledby": this.tabButton.id, class: "chat", hidden: true, dataset: { key: this.k } },
+      el("div", { class: "chat-head" }, this.header, el("div", { class: "actions" }, this.transferButton, this.endButton, this.closeButton)),
+      el("div", { class: "chat-body" },
+        el("div", { class: "chat-main" }, this.messages, this.typing, this.status, this.composer),
+        this.info,
+      ),
+    );
+    cannedReplies(this.brand).then((list) => {
+      this.cannedList = list;
+      for (const [index, reply] of list.entries()) {
+        this.canned.append(el("option", { value: String(index), text: `${reply.title} (/${reply.shortcut})` }));
+      }
+      this.canned.hidden = list.length === 0;
+    });
+  }
+
+  async load() {
+    await this.refreshDetail();
+    try {
+      const data = await api(`brands/${this.brand}/conversations/${this.id}/messages?after_seq=0`);
+      for (const message of data.messages) this.addMessage(message);
+    } catch (error) {
+      this.status.textContent = error.message;
+    }
+    socket.send({ type: "subscribe", brand: this.brand, conversation_id: this.id, after_seq: this.lastSeq });
+  }
+
+  async refreshDetail() {
+    try {
+      this.detail = await api(`brands/${this.brand}/conversations/${this.id}`);
+    } catch (error) {
+      this.status.textContent = error.message;
+      return;
+    }
+    const d = this.detail;
+    this.tabLabel.textContent = d.customer.name || `Chat ${this.id}`;
+    this.header.querySelector(".chat-title__name").textContent = `${d.customer.name || "Customer"} · ${d.category.name}`;
+    this.customerReadSeq = Math.max(this.customerReadSeq, d.customer_read_seq || 0);
+    this.renderInfo();
+    this.renderSeen();
+    if (d.state === "ended" || d.state === "abandoned") this.setEnded();
+    else if (d.agent && d.agent.id !== config.agent.id && !this.closed) this.setClosed(`${d.agent.name} has this chat now.`);
+    this.renderTabLabel();
+  }
+
+  renderInfo() {
+    const d = this.detail;
+    const dl = el("dl", { class: "details" });
+    const row = (term, value) => {
+      if (value === null || value === undefined || value === "") return;
+      dl.append(el("dt", { text: term }), el("dd", { text: String(value) }));
+    };
+    row("Brand", d.brand_name);
+    row("Name", d.customer.name);
+    row("Email", d.customer.email);
+    row("Customer ID", d.customer.customer_id ? `${d.customer.customer_id}${d.customer.verified ? " (verified)" : ""}` : "");
+    row("Category", d.category.name);
+    row("Summary", d.summary);
+    row("Product ID", d.product_id);
+    const labels = d.custom_field_labels || {};
+    for (const [field, value] of Object.entries(d.custom_fields || {})) {
+      const shown = typeof value === "boolean" ? (value ? "Yes" : "No") : typeof value === "object" ? JSON.stringify(value) : value;
+      row(labels[field] || field, shown);
+    }
+
+    const articles = el("ul", { class: "articles" });
+    for (const article of d.articles_shown || []) articles.append(el("li", { text: article.title }));
+    const history = el("ul", { class: "history" });
+    for (const c of d.history || []) {
+      const when = new Date(c.created_at).toLocaleDateString();
+      history.append(el("li", {}, el("span", { text: `${when} · ${c.category} · ${c.state}` }), el("br"), el("span", { text: c.summary || "" }), c.agent_name ? el("span", { class: "muted", text: ` (${c.agent_name})` }) : null));
+    }
+    this.info.replaceChildren(
+      el("h3", { text: "Customer" }), dl,
+      el("h3", { text: "Articles shown" }),
+      (d.articles_shown || []).length ? articles : el("p", { class: "muted", text: "None" }),
+      el("p", { class: "article-helped", text: d.article_helped ? "An article helped." : "No article helped." }),
+      el("h3", { text: "Earlier conversations" }),
+      (d.history || []).length ? history : el("p", { class: "muted", text: "None with this brand" }),
+    );
+  }
+
+  addMessage(m) {
+    if (m.seq == null || this.seqs.has(m.seq)) return;
+    this.seqs.add(m.seq);
+    this.lastSeq = Math.max(this.lastSeq, m.seq);
+    const kind = m.internal ? "note" : m.sender;
+    const item = el("li", { class: `message message--${kind}`, dataset: { seq: String(m.seq), sender: m.sender } });
+    if (m.internal) item.append(el("span", { class: "message__label", text: "Private note" }));
+    if (m.sender !== "system") {
+      item.append(el("span", { class: "message__author", text: m.author || (m.sender === "customer" ? (this.detail?.customer.name || "Customer") : "Agent") }));
+    }
+    item.append(el("p", { class: "message__body", text: m.body }));
+    const time = new Date(m.sent_at);
+    item.append(el("time", { datetime: m.sent_at, text: isNaN(time) ? "" : time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) }));
+    if (m.sender === "agent" && !m.internal) item.append(el("span", { class: "receipt" }));
+    // Keep seq order even when a resumed batch interleaves with live frames.
+    const after = [...this.messages.children].find((li) => Number(li.dataset.seq) > m.seq);
+    this.messages.insertBefore(item, after || null);
+    if (m.sender === "customer") {
+      this.showTyping(false);
+      if (view.activeKey !== this.k || document.hidden) {
+        this.unread += 1;
+        this.renderTabLabel();
+      }
+    }
+    this.renderSeen();
+    this.messages.scrollTop = this.messages.scrollHeight;
+    this.sendRead();
+  }
+
+  sendRead() {
+    if (view.activeKey !== this.k || document.hidden || this.lastSeq <= this.sentReadSeq || this.closed) return;
+    if (socket.send({ type: "read", brand: this.brand, conversation_id: this.id, up_to_seq: this.lastSeq })) {
+      this.sentReadSeq = this.lastSeq;
+    }
+  }
+
+  markSeen(upTo) {
+    this.customerReadSeq = Math.max(this.customerReadSeq, upTo);
+    this.renderSeen();
+  }
+
+  renderSeen() {
+    for (const receipt of this.messages.querySelectorAll(".message--agent .receipt")) {
+      const seq = Number(receipt.parentElement.dataset.seq);
+      receipt.textContent = seq <= this.customerReadSeq ? "Seen" : "";
+    }
+  }
+
+  renderTabLabel() {
+    this.tabButton.classList.toggle("tab--unread", this.unread > 0);
+    this.tabButton.classList.toggle("tab--ended", this.closed);
+    this.tabButton.title = this.unread ? `${this.unread} unread` : "";
+  }
+
+  showTyping(on) {
+    clearTimeout(this.typingTimer);
+    const name = this.detail?.customer.name || "The customer";
+    this.typing.textContent = on ? `${name} is typing…` : "";
+    if (on) this.typingTimer = setTimeout(() => (this.typing.textContent = ""), 6000);
+  }
+
+  typed() {
+    if (this.noteToggle.checked || this.closed) return;
+    const now = Date.now();
+    if (now - this.lastTypingSent > 2500) {
+      this.lastTypingSent = now;
+      socket.send({ type: "typing", brand: this.brand, conversation_id: this.id, is_typing: true });
+    }
+    clearTimeout(this.stopTypingTimer);
+    this.stopTypingTimer = setTimeout(() => this.stopTyping(), 3000);
+  }
+
+  stopTyping() {
+    clearTimeout(this.stopTypingTimer);
+    if (this.lastTypingSent) {
+      this.lastTypingSent = 0;
+      socket.send({ type: "typing", brand: this.brand, conversation_id: this.id, is_typing: false });
+    }
+  }
+
+  insertCanned() {
+    const reply = this.cannedList?.[Number(this.canned.value)];
+    this.canned.value = "";
+    if (!reply) return;
+    const text = fillPlaceholders(reply.body, { customer_name: this.detail?.customer.name || "", agent_name: config.agent.name });
+    const { selectionStart: start, selectionEnd: end, value } = this.textarea;
+    this.textarea.value = value.slice(0, start) + text + value.slice(end);
+    this.textarea.focus();
+  }
+
+  async send() {
+    const body = this.textarea.value.trim();
+    if (!body || this.closed) return;
+    const internal = this.noteToggle.checked;
+    const clientMsgId = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+    this.sendButton.disabled = true;
+    this.composerError.hidden = true;
+    this.stopTyping();
+    try {
+      // Over HTTP so a failure is visible; the client_msg_id makes a retry safe.
+      const message = await api(`brands/${this.brand}/conversations/${this.id}/messages`, {
+        method: "POST", body: { body, client_msg_id: clientMsgId, internal },
+      });
+      this.addMessage(message);
+      this.textarea.value = "";
+    } catch (error) {
+      this.composerError.textContent = error.message;
+      this.composerError.hidden = false;
+    } finally {
+      this.sendButton.disabled = false;
+      this.textarea.focus();
+    }
+  }
+
+  async end() {
+    if (!confirm("End this chat?")) return;
+    try {
+      await api(`brands/${this.brand}/conversations/${this.id}/end`, { method: "POST" });
+      this.setEnded();
+    } catch (error) {
+      alert(error.message);
+    }
+  }
+
+  setClosed(reason) {
+    this.closed = true;
+    this.status.textContent = reason;
+    this.composer.hidden = true;
+    this.transferButton.hidden = true;
+    this.endButton.hidden = true;
+    this.closeButton.hidden = false;
+    this.renderTabLabel();
+  }
+
+  reopen() {
+    this.closed = false;
+    this.state = "active";
+    this.status.textContent = "";
+    this.composer.hidden = false;
+    this.transferButton.hidden = false;
+    this.endButton.hidden = false;
+    this.closeButton.hidden = true;
+    this.refreshDetail();
+    socket.send({ type: "subscribe", brand: this.brand, conversation_id: this.id, after_seq: this.lastSeq });
+  }
+
+  setEnded() {
+    this.state = "ended";
+    this.setClosed("This chat has ended.");
+  }
+
+  // Take the tab and its panel out of the page.
+  detach() {
+    this.tabButton.remove();
+    this.panel.remove();
+  }
+}

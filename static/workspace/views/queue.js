@@ -1,0 +1,133 @@
+// The sidebar's offers (chats offered to this agent, with a countdown to accept) and the
+// queue of every brand the agent serves (picked from here). The queue is re-read on
+// queue.changed, every 15 s, and after every (re)connect; wait times tick in between.
+// Customer text is only ever set through textContent (el() in common/dom.js).
+import { el } from "../../common/dom.js";
+import { api, ApiError } from "../api.js";
+import { brandBadge, formatWait } from "../display.js";
+import { brands, chatKey, offers, view } from "../state.js";
+import { openTab } from "./chats.js";
+
+const offersList = document.getElementById("offers");
+const offersEmpty = document.getElementById("offers-empty");
+const queueList = document.getElementById("queue");
+const queueCount = document.getElementById("queue-count");
+const queueEmpty = document.getElementById("queue-empty");
+
+export function renderOffers() {
+  offersList.replaceChildren();
+  for (const offer of offers.values()) {
+    const brand = brands[offer.brand] || { name: offer.brand_name || offer.brand };
+    const countdown = el("span", { class: "countdown", dataset: { expires: offer.expires_at || "" } });
+    const label = `${offer.customer_name || "Customer"} (${brand.name})`;
+    offersList.append(
+      el("li", { class: "offer", "aria-label": `Offer: ${label}` },
+        el("div", {}, brandBadge(brand.name, brand.color), " ", el("strong", { text: offer.customer_name || "Customer" })),
+        el("p", { class: "summary", text: offer.summary || "" }),
+        el("div", { class: "actions" },
+          el("button", { type: "button", class: "primary", text: "Accept", "aria-label": `Accept chat with ${label}`, onclick: () => accept(offer.brand, offer.conversation_id) }),
+          el("button", { type: "button", text: "Decline", "aria-label": `Decline chat with ${label}`, onclick: () => decline(offer.brand, offer.conversation_id) }),
+          countdown,
+        ),
+      ),
+    );
+  }
+  offersEmpty.hidden = offers.size > 0;
+  tick();
+}
+
+async function accept(brand, conversationId) {
+  // Show the chat taken, unless the agent has moved to another tab while the request
+  // was on its way (the socket's conversation.assigned can open the tab first).
+  const activationsBefore = view.activations;
+  try {
+    await api(`brands/${brand}/conversations/${conversationId}/accept`, { method: "POST" });
+    offers.delete(chatKey(brand, conversationId));
+    renderOffers();
+    openTab(brand, conversationId, { focus: view.activations === activationsBefore });
+  } catch (error) {
+    offers.delete(chatKey(brand, conversationId));
+    renderOffers();
+    alert(error.message);
+  }
+  refreshQueueSoon();
+}
+
+async function decline(brand, conversationId) {
+  offers.delete(chatKey(brand, conversationId));
+  renderOffers();
+  try {
+    await api(`brands/${brand}/conversations/${conversationId}/decline`, { method: "POST" });
+  } catch (error) {
+    // 409: the offer had expired or was withdrawn already, which is what declining wants.
+    if (!(error instanceof ApiError && error.status === 409)) alert(error.message);
+  }
+  refreshQueueSoon();
+}
+
+// Frames often come in bursts (offer, queue.changed, assigned): read the queue once after.
+let queueTimer = null;
+export function refreshQueueSoon() {
+  clearTimeout(queueTimer);
+  queueTimer = setTimeout(refreshQueue, 150);
+}
+
+export async function refreshQueue() {
+  try {
+    const data = await api("queue");
+    view.queue = { items: data.queue, fetchedAt: Date.now() };
+    // Offers made while the socket was away still show up here.
+    for (const item of data.queue) {
+      const k = chatKey(item.brand, item.conversation_id);
+      if (item.offered_to_me && !offers.has(k)) {
+        offers.set(k, { ...item, expires_at: item.offer_expires_at });
+      }
+    }
+    for (const [k] of offers) {
+      if (!data.queue.some((i) => chatKey(i.brand, i.conversation_id) === k && i.offered_to_me)) offers.delete(k);
+    }
+    renderOffers();
+    renderQueue();
+  } catch (error) {
+    console.warn("queue", error);
+  }
+}
+
+function renderQueue() {
+  const { items } = view.queue;
+  queueList.replaceChildren();
+  for (const item of items) {
+    const label = `${item.customer_name || "Customer"} (${item.brand_name})`;
+    const action = item.offered_to_me
+      ? el("span", { class: "muted", text: "Offered to you" })
+      : item.state === "offered"
+        ? el("span", { class: "muted", text: "Being offered" })
+        : el("button", { type: "button", text: "Pick", "aria-label": `Pick chat with ${label}`, onclick: () => accept(item.brand, item.conversation_id) });
+    queueList.append(
+      el("li", { class: "queue-item", dataset: { brand: item.brand, conversation: String(item.conversation_id) } },
+        el("div", { class: "queue-item__head" },
+          brandBadge(item.brand_name, item.brand_color),
+          el("span", { class: "category", text: item.category_name || item.category }),
+          el("span", { class: "wait", "aria-label": "Waiting for", dataset: { waited: String(item.waited_seconds) }, text: formatWait(item.waited_seconds) }),
+        ),
+        el("strong", { text: item.customer_name || "Customer" }),
+        el("p", { class: "summary", text: item.summary || "" }),
+        action,
+      ),
+    );
+  }
+  queueCount.textContent = items.length ? `(${items.length})` : "";
+  queueEmpty.hidden = items.length > 0;
+}
+
+// Every second: wait times grow and offer countdowns shrink without asking the server.
+export function tick() {
+  const elapsed = (Date.now() - view.queue.fetchedAt) / 1000;
+  for (const wait of queueList.querySelectorAll(".wait")) {
+    wait.textContent = formatWait(Number(wait.dataset.waited) + elapsed);
+  }
+  for (const countdown of offersList.querySelectorAll(".countdown")) {
+    const left = countdown.dataset.expires ? (Date.parse(countdown.dataset.expires) - Date.now()) / 1000 : null;
+    countdown.textContent = left === null ? "" : left > 0 ? `${Math.ceil(left)}s left` : "Expiring…";
+  }
+}
