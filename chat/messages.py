@@ -33,11 +33,13 @@ SYSTEM_STATES = tuple(Conversation.State)
 # and COMMIT, and django-tenants puts a SET search_path before each: a dozen round trips
 # per message. The tables carry their schema instead of relying on search_path, so the
 # async path, whose connections have no search_path of their own, runs this very
-# statement. `holder_id` is the rule that only the agent holding a chat replies in it.
+# statement. `holder_id` is the rule that only the agent holding a chat replies in it;
+# the first such reply also stamps the conversation's first response time.
 # The casts let PostgreSQL type parameters that arrive NULL.
 _INSERT_SQL = """
 WITH allocated AS (
-    UPDATE {schema}.chat_conversation SET last_seq = last_seq + 1, last_activity_at = now()
+    UPDATE {schema}.chat_conversation SET last_seq = last_seq + 1, last_activity_at = now(),
+        first_agent_reply_at = CASE WHEN %(holder_id)s::bigint IS NULL THEN first_agent_reply_at ELSE COALESCE(first_agent_reply_at, now()) END
     WHERE id = %(conversation_id)s AND state = ANY(%(states)s::varchar[])
       AND (%(holder_id)s::bigint IS NULL OR agent_id = %(holder_id)s::bigint)
     RETURNING id, last_seq, customer_name

@@ -79,6 +79,7 @@ class Conversation(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     quoted_wait_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="The wait the customer was told on joining the queue.")
     assigned_at = models.DateTimeField(null=True, blank=True)
+    first_agent_reply_at = models.DateTimeField(null=True, blank=True, help_text="The first reply an agent sent the customer.")
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.CharField(max_length=16, choices=EndedBy.choices, blank=True)
     last_activity_at = models.DateTimeField(auto_now_add=True)
@@ -130,6 +131,35 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conversation_id}#{self.seq} {self.sender}"
+
+
+class AgentSegment(models.Model):
+    """A stretch of a conversation one agent held: from accepting (or being transferred
+    the chat) to handing it on or the end. Handle time per agent and brand is the sum of
+    an agent's segments, so a transfer splits it."""
+
+    class EndReason(models.TextChoices):
+        TRANSFERRED = "transferred", "Transferred"
+        REQUEUED = "requeued", "Back to the queue"
+        ENDED = "ended", "Chat ended"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="segments")
+    agent_id = models.IntegerField(help_text="helpdesk.AgentProfile id (public schema).")
+    agent_name = models.CharField(max_length=80)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=EndReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["conversation", "started_at"]
+        indexes = [models.Index(fields=["agent_id", "started_at"]), models.Index(fields=["started_at"])]
+        constraints = [
+            # One open segment per conversation: never two agents holding one chat.
+            models.UniqueConstraint(fields=["conversation"], condition=Q(ended_at__isnull=True), name="segment_one_open_per_conversation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id} {self.agent_name} {self.started_at:%H:%M}"
 
 
 class OfflineMessage(models.Model):

@@ -28,8 +28,9 @@ from tenants.selectors import brand_is_open
 from .errors import ChatError
 from .identity import Identity, IdentityError, identity_verify
 from .messages import system_message_add
-from .models import Conversation
+from .models import AgentSegment, Conversation
 from .prechat import prechat_validate
+from .segments import segment_close, segment_start
 
 INACTIVITY_TIMEOUT = timedelta(minutes=30)
 FINISHED_STATES = (Conversation.State.ENDED, Conversation.State.ABANDONED, Conversation.State.RESOLVED_BY_ARTICLE)
@@ -186,6 +187,7 @@ def conversation_accept(*, agent: AgentProfile, brand: Brand, conversation_id: i
         conversation.assigned_at = timezone.now()
         conversation.last_activity_at = timezone.now()
         conversation.save(update_fields=["state", "agent_id", "agent_name", "assigned_at", "last_activity_at"])
+        segment_start(conversation_id=conversation.id, agent=agent, at=conversation.assigned_at)
         system_message_add(conversation_id=conversation.id, body=f"{agent.display_name} joined the chat.")
         publish_on_commit(
             events.agent_joined(schema=brand.schema_name, conversation_id=conversation.id, agent_id=agent.id, agent_name=agent.display_name),
@@ -220,6 +222,7 @@ def conversation_end(*, brand: Brand, conversation_id: int, ended_by: str, agent
         conversation.ended_at = timezone.now()
         conversation.ended_by = ended_by
         conversation.save(update_fields=["state", "ended_at", "ended_by"])
+        segment_close(conversation_id=conversation.id, reason=AgentSegment.EndReason.ENDED, at=conversation.ended_at)
         who = {Conversation.EndedBy.CUSTOMER: conversation.customer_name, Conversation.EndedBy.AGENT: conversation.agent_name}.get(ended_by, "")
         system_message_add(conversation_id=conversation.id, body=f"{who} ended the chat." if who else "The chat was closed after a period of inactivity.")
         freed_agent_id = routing.chat_release(brand=brand, conversation_id=conversation.id)

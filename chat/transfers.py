@@ -12,7 +12,8 @@ from tenants.models import Brand
 
 from .errors import ChatError
 from .messages import message_send, message_validate, system_message_add
-from .models import Conversation, Message
+from .models import AgentSegment, Conversation, Message
+from .segments import segment_close, segment_start
 from .services import queue_positions_publish_on_commit
 
 
@@ -43,7 +44,12 @@ def conversation_transfer(
             message_send(conversation_id=conversation.id, sender=Message.Sender.AGENT, body=f"Transfer note: {note.strip()}", agent=by, internal=True)
         if category:
             conversation.category_id = Category.objects.get(slug=category).id
+        segment_close(
+            conversation_id=conversation.id,
+            reason=AgentSegment.EndReason.TRANSFERRED if to_agent is not None else AgentSegment.EndReason.REQUEUED,
+        )
         if to_agent is not None:
+            segment_start(conversation_id=conversation.id, agent=to_agent)
             conversation.agent_id = to_agent.id
             conversation.agent_name = to_agent.display_name
             conversation.save(update_fields=["agent_id", "agent_name", "category"])
