@@ -2,6 +2,7 @@
 categories in the pre-chat form and in agents' staffing."""
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -52,10 +53,12 @@ class SuggestionSettings(models.Model):
     creates it with the defaults)."""
 
     threshold = models.FloatField(
-        default=0.30,
+        default=0.30, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)],
         help_text="Suggestions scoring below this are not shown; with none left the customer goes straight to an agent.",
     )
-    count = models.PositiveSmallIntegerField(default=3, help_text="At most this many suggestions (1 to 5).")
+    count = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(5)], help_text="At most this many suggestions (1 to 5)."
+    )
 
     class Meta:
         verbose_name = "suggestion settings"

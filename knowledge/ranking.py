@@ -16,6 +16,7 @@ A score is a weighted sum of signals, each in about [0, 1]:
 The weights were fitted on the tuning half of tests/data only (bench/suggestions.py).
 """
 
+import copy
 import math
 import re
 import unicodedata
@@ -214,6 +215,13 @@ class BrandRanker:
             self.outcome_vectors = self.embedder.embed([o.problem for o in kept])
         # Votes on the article page carry no problem text: they count for the article alone.
         self.outcome_has_problem = np.array([bool(o.problem.strip()) for o in kept], dtype=bool)
+
+    def with_outcomes(self, outcomes: list[OutcomeDoc]) -> "BrandRanker":
+        """A copy sharing the article arrays, with new outcomes: other threads may be
+        scoring with this one, so it is never changed in place."""
+        clone = copy.copy(self)
+        clone._outcomes_build(outcomes)
+        return clone
 
     @property
     def nbytes(self) -> int:
