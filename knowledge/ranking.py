@@ -36,7 +36,7 @@ OUTCOME_SIMILARITY = 0.75  # cosine above which an earlier problem counts as "si
 OUTCOME_SIGN = {"solved": 1.0, "rejected": -0.35, "helpful": 0.5, "unhelpful": -0.5}
 OUTCOME_WEIGHT = 0.12
 VOTE_WEIGHT = 0.02
-RELATIVE_CUT = 0.7  # below this share of the top score a suggestion is noise beside it
+RELATIVE_CUT = 0.6  # below this share of the top score a suggestion is noise beside it
 
 MAX_QUERY_CHARS = 2000
 MAX_QUERY_TERMS = 64
@@ -261,7 +261,7 @@ class BrandRanker:
         best = 0.0
         for stem, weight, _ in terms:
             index, contribution = self.postings[stem]
-            np.add.at(lexical, index, weight * contribution)
+            lexical[index] += weight * contribution  # a posting list names each article once
             best += weight * self.idf[stem] * (BM25_K1 + 1)
         # A perfect match would score about `best` times a field weight; dividing by it
         # keeps the lexical signal in [0, 1] whatever the size of the help center.
