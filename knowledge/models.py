@@ -53,7 +53,7 @@ class SuggestionSettings(models.Model):
     creates it with the defaults)."""
 
     threshold = models.FloatField(
-        default=0.28, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)],
+        default=0.24, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)],
         help_text="Suggestions scoring below this are not shown; with none left the customer goes straight to an agent.",
     )
     count = models.PositiveSmallIntegerField(

@@ -28,13 +28,14 @@ import numpy as np
 BM25_K1 = 1.2
 BM25_B = 0.75
 FIELD_WEIGHTS = {"title": 3.0, "tags": 2.0, "summary": 2.0, "body": 1.0, "category": 0.5}
+UNKNOWN_WORD_WEIGHT = 0.5
 TYPO_WEIGHT = 0.6  # a corrected word counts less than one the customer spelled right
 MIN_TYPO_LENGTH = 4  # shorter words have too many neighbours within two edits
 
 WEIGHTS = {"lexical": 0.55, "semantic_head": 0.45, "semantic_body": 0.25, "category": 0.06, "product": 0.15}
 OUTCOME_SIMILARITY = 0.75  # cosine above which an earlier problem counts as "similar"
 OUTCOME_SIGN = {"solved": 1.0, "rejected": -0.35, "helpful": 0.5, "unhelpful": -0.5}
-OUTCOME_WEIGHT = 0.12
+OUTCOME_WEIGHT = 0.3  # five solves of the same problem outweigh a close text match
 VOTE_WEIGHT = 0.02
 RELATIVE_CUT = 0.6  # below this share of the top score a suggestion is noise beside it
 
@@ -76,6 +77,7 @@ class Analyzer:
 
     def __init__(self, locale: str = "en"):
         language = (locale or "en").split("-")[0].split("_")[0].lower()
+        self.language = language
         self.stopwords = STOPWORDS.get(language, set())
         self.stemmer = None
         try:
@@ -233,16 +235,16 @@ class BrandRanker:
 
     # --- scoring -------------------------------------------------------------------------
 
-    def _query_terms(self, text: str) -> list[tuple[str, float, str]]:
+    def _query_terms(self, text: str) -> tuple[list[tuple[str, float, str]], int]:
         """(stem, weight, the customer's word) for each query word the brand's articles know,
-        typos corrected to known words at a lower weight."""
+        typos corrected to known words at a lower weight; and how many words it does not know."""
         words = self.analyzer.words(text)[:MAX_QUERY_TERMS]
         terms: dict[str, tuple[float, str]] = {}
         for word, stem in zip(words, self.analyzer.stems(words)):
             if stem in self.postings:
                 terms[stem] = (1.0, word)
                 continue
-            if len(word) < MIN_TYPO_LENGTH:
+            if len(word) < MIN_TYPO_LENGTH or self._common_word(word):
                 continue
             candidates = set()
             for probe in {stem, word} | _deletions(stem) | _deletions(word):
@@ -251,14 +253,17 @@ class BrandRanker:
             for candidate in sorted(candidates, key=lambda s: -self.idf[s])[:2]:
                 if candidate not in terms:
                     terms[candidate] = (TYPO_WEIGHT, word)
-        return [(stem, weight, word) for stem, (weight, word) in terms.items()]
+        unknown = len(set(words) - {w for _, w in terms.values()})
+        return [(stem, weight, word) for stem, (weight, word) in terms.items()], unknown
 
     def score(self, problem: Problem, *, query_vector: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
         n = len(self.articles)
         text = problem.query_text()
-        terms = self._query_terms(text)
+        terms, unknown = self._query_terms(text)
         lexical = np.zeros(n, dtype=np.float32)
-        best = 0.0
+        # Words this brand never uses still count in what a perfect match would be: "who
+        # won the football last night" matching only "night" is a weak match, not a full one.
+        best = UNKNOWN_WORD_WEIGHT * unknown * math.log(1 + (n + 0.5) / 0.5) * (BM25_K1 + 1)
         for stem, weight, _ in terms:
             index, contribution = self.postings[stem]
             lexical[index] += weight * contribution  # a posting list names each article once
@@ -323,6 +328,14 @@ class BrandRanker:
                 )
             )
         return results
+
+    def _common_word(self, word: str) -> bool:
+        """A word the embedding model's tokenizer holds whole is a common, correctly spelled
+        word: "night" is not a typo of "tight" just because this brand never says night.
+        The tokenizer's vocabulary is English, so other languages correct every unknown word."""
+        if self.embedder is None or self.analyzer.language != "en":
+            return False
+        return self.embedder.tokenizer.token_to_id("\u2581" + word) is not None
 
     def _posting_rows(self, stem: str) -> np.ndarray:
         return self.postings[stem][0]

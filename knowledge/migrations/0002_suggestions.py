@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             name='SuggestionSettings',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('threshold', models.FloatField(default=0.28, help_text='Suggestions scoring below this are not shown; with none left the customer goes straight to an agent.', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(2.0)])),
+                ('threshold', models.FloatField(default=0.24, help_text='Suggestions scoring below this are not shown; with none left the customer goes straight to an agent.', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(2.0)])),
                 ('count', models.PositiveSmallIntegerField(default=3, help_text='At most this many suggestions (1 to 5).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
             ],
             options={
