@@ -17,6 +17,7 @@ from django.utils import timezone
 from helpdesk.models import AgentProfile
 from knowledge.models import Article
 from knowledge.selectors import suggestions_for
+from knowledge.services import suggestion_outcome_record
 from realtime import events
 from realtime.publish import publish_on_commit
 from routing import services as routing
@@ -69,7 +70,7 @@ def conversation_start(*, brand: Brand, data: dict, identity_token: str | None =
     identity = identity_from_token(brand=brand, token=identity_token)
     prechat = prechat_validate(data=data, identity=identity)
     token = Conversation.new_token()
-    suggestions = suggestions_for(category=prechat.category, text=f"{prechat.summary} {prechat.product_id}".strip())
+    suggestions = suggestions_for(category=prechat.category, text=prechat.summary, product_id=prechat.product_id, custom_fields=prechat.custom_fields)
     with transaction.atomic():
         conversation = Conversation.objects.create(
             token_hash=Conversation.hash_token(token),
@@ -101,6 +102,7 @@ def conversation_resolve(*, conversation: Conversation, article_id) -> Conversat
             raise ChatError("That article was not one of the suggestions.", "bad_article")
         article = Article.objects.get(pk=article_id)
         Article.objects.filter(pk=article.pk).update(solved_count=F("solved_count") + 1)
+        suggestion_outcome_record(problem=conversation.summary, product_id=conversation.product_id, article_ids=[article.pk], outcome="solved")
         conversation.state = Conversation.State.RESOLVED_BY_ARTICLE
         conversation.resolved_article = article
         conversation.ended_at = timezone.now()
@@ -123,6 +125,7 @@ def conversation_escalate(*, brand: Brand, conversation: Conversation) -> dict:
             if availability != "open":
                 detail = "We're closed right now." if availability == "closed" else "All our agents are busy and the queue is full."
                 raise ChatError(detail + " Leave us a message and we'll get back to you by email.", availability, 409)
+            suggestion_outcome_record(problem=conversation.summary, product_id=conversation.product_id, article_ids=conversation.suggested_article_ids, outcome="rejected")
             conversation.state = Conversation.State.QUEUED
             conversation.queued_at = timezone.now()
             conversation.save(update_fields=["state", "queued_at"])

@@ -2,6 +2,7 @@
 categories in the pre-chat form and in agents' staffing."""
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -31,6 +32,12 @@ class Article(models.Model):
     is_published = models.BooleanField(default=True, db_index=True)
     view_count = models.PositiveIntegerField(default=0)
     solved_count = models.PositiveIntegerField(default=0, help_text="Chats this article resolved by self-service.")
+    product_ids = ArrayField(
+        models.CharField(max_length=120), default=list, blank=True,
+        help_text="Product IDs this article applies to, as customers give them in the pre-chat form (e.g. AURA-MINI).",
+    )
+    helpful_count = models.PositiveIntegerField(default=0, help_text="'Yes' votes on the article page.")
+    unhelpful_count = models.PositiveIntegerField(default=0, help_text="'No' votes on the article page.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -39,3 +46,42 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SuggestionSettings(models.Model):
+    """The brand's suggestion settings: one row per brand schema (`suggestion_settings_get`
+    creates it with the defaults)."""
+
+    threshold = models.FloatField(
+        default=0.24, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)],
+        help_text="Suggestions scoring below this are not shown; with none left the customer goes straight to an agent.",
+    )
+    count = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(5)], help_text="At most this many suggestions (1 to 5)."
+    )
+
+    class Meta:
+        verbose_name = "suggestion settings"
+        verbose_name_plural = "suggestion settings"
+
+    def __str__(self) -> str:
+        return f"threshold {self.threshold:.2f}, up to {self.count}"
+
+
+class SuggestionOutcome(models.Model):
+    """What became of an article for a problem: the ranker learns from these, per brand
+    (the table is in the brand's schema, so one brand's outcomes never reach another's)."""
+
+    class Outcome(models.TextChoices):
+        SOLVED = "solved", "Solved the problem"
+        REJECTED = "rejected", "Suggested, then the customer asked for an agent"
+        HELPFUL = "helpful", "Voted helpful on the article page"
+        UNHELPFUL = "unhelpful", "Voted not helpful on the article page"
+
+    problem = models.TextField(blank=True, help_text="The customer's words; empty for votes on the article page.")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="outcomes")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]

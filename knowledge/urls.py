@@ -9,4 +9,5 @@ urlpatterns = [
     path("support/search/", views.support_search, name="support-search"),
     path("support/categories/<slug:slug>/", views.support_category, name="support-category"),
     path("support/articles/<slug:slug>/", views.support_article, name="support-article"),
+    path("support/articles/<slug:slug>/vote/", views.support_article_vote, name="support-article-vote"),
 ]

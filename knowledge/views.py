@@ -3,10 +3,12 @@ schema, so every query here only sees this brand's categories and articles."""
 
 from django.db.models import F
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from .models import Article, Category
 from .selectors import article_html, help_center_search, popular_articles
+from .services import article_vote
 
 MAX_QUERY = 200
 
@@ -41,4 +43,12 @@ def support_article(request, slug: str):
     article = _published(slug=slug)
     # An UPDATE with F() so concurrent readers never lose a count.
     Article.objects.filter(pk=article.pk).update(view_count=F("view_count") + 1)
-    return render(request, "knowledge/article.html", {"article": article, "body_html": article_html(article)})
+    return render(request, "knowledge/article.html", {"article": article, "body_html": article_html(article), "voted": request.GET.get("voted") == "1"})
+
+
+@require_POST
+def support_article_vote(request, slug: str):
+    """"Was this helpful?" on the article page; the suggestions learn from it."""
+    article = _published(slug=slug)
+    article_vote(article=article, helpful=request.POST.get("helpful") == "yes")
+    return redirect(f"/support/articles/{article.slug}/?voted=1")

@@ -110,6 +110,7 @@ class ConversationCreateView(WidgetView):
         data = request.data if isinstance(request.data, dict) else {}
         started = services.conversation_start(brand=self.brand, data=data, identity_token=data.get("identity") or None)
         body = conversation_payload(started.conversation, brand=self.brand)
+        body["suggestions"] = [article_payload(a) for a in started.suggestions]  # with each one's score and why
         body["token"] = started.token
         return Response(body, status=201)
 

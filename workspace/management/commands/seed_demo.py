@@ -115,7 +115,7 @@ class Command(BaseCommand):
             for index, item in enumerate(articles, start=1):
                 article_upsert(
                     slug=item["slug"], title=item["title"], category=categories[item["category"]], summary=item["summary"],
-                    body=item["body"], tags=item.get("tags", []), is_popular=item.get("popular", False),
+                    body=item["body"], tags=item.get("tags", []), is_popular=item.get("popular", False), product_ids=item.get("product_ids", []),
                 )
                 if index % 10 == 0 or index == len(articles):
                     self.stdout.write(f"  {brand.slug}: articles {index}/{len(articles)}", ending="\r" if index < len(articles) else "\n")
