@@ -6,7 +6,6 @@ does not exist, is not active, or does not staff the agent raise the same
 StaffingNotFound, so a brand you do not serve looks like no brand at all.
 """
 
-from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from tenants.models import Brand
@@ -49,10 +48,6 @@ def staffing_get_for_agent(*, agent: AgentProfile, brand_slug) -> Staffing:
     if staffing is None:
         raise StaffingNotFound
     return staffing
-
-
-# The same for the event loop (the agent socket), on Channels' database thread.
-staffing_aget_for_agent = database_sync_to_async(staffing_get_for_agent)
 
 
 def staffings_for_agent(*, agent: AgentProfile, role: str | None = None) -> list[Staffing]:
