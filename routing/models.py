@@ -53,6 +53,7 @@ class QueueEntry(models.Model):
     # estimator learns from its own errors, and reports set quotes against real waits.
     quoted_seconds = models.PositiveIntegerField(null=True, blank=True)
     quoted_raw_seconds = models.FloatField(null=True, blank=True)
+    quoted_position = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["brand", "conversation_id"], name="queue_entry_unique_conversation")]
@@ -64,6 +65,21 @@ class QueueEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand_id}/{self.conversation_id} {self.state}"
+
+
+class PresenceInterval(models.Model):
+    """A stretch of time an agent spent in one presence (online or away): logged-in time
+    and occupancy in the reports are sums of these. Offline is the absence of a row."""
+
+    agent = models.ForeignKey("helpdesk.AgentProfile", on_delete=models.CASCADE, related_name="presence_intervals")
+    presence = models.CharField(max_length=8, choices=AgentState.Presence.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["agent", "started_at"]
+        indexes = [models.Index(fields=["started_at"]), models.Index(fields=["agent", "started_at"])]
+        constraints = [models.UniqueConstraint(fields=["agent"], condition=models.Q(ended_at__isnull=True), name="presence_one_open_per_agent")]
 
 
 class RoundRobinCursor(models.Model):

@@ -19,7 +19,7 @@ from realtime import events
 from realtime.publish import events_batched, publish_on_commit
 from tenants.models import Brand
 
-from .models import AgentState, QueueEntry, RoundRobinCursor
+from .models import AgentState, PresenceInterval, QueueEntry, RoundRobinCursor
 from .selectors import eligible_agent_states
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def presence_set(*, agent: AgentProfile, presence: str) -> AgentState:
         state.away_due_at = None
         if changed:
             state.presence_changed_at = timezone.now()
+            _presence_interval_record(agent_id=agent.id, presence=presence, at=state.presence_changed_at)
         if presence == AgentState.Presence.ONLINE and state.idle_since is None and state.active_chats == 0:
             state.idle_since = timezone.now()
         state.save()
@@ -62,6 +63,14 @@ def presence_set(*, agent: AgentProfile, presence: str) -> AgentState:
     if presence == AgentState.Presence.ONLINE:
         dispatch_for_agent(agent_id=agent.id)
     return state
+
+
+def _presence_interval_record(*, agent_id: int, presence: str, at) -> None:
+    """Close the agent's open interval and open one for the new presence (none for offline).
+    Runs in the transaction that changes the presence, under its row lock."""
+    PresenceInterval.objects.filter(agent_id=agent_id, ended_at__isnull=True).update(ended_at=at)
+    if presence != AgentState.Presence.OFFLINE:
+        PresenceInterval.objects.create(agent_id=agent_id, presence=presence, started_at=at)
 
 
 def agent_connected(*, agent: AgentProfile) -> None:
@@ -93,6 +102,7 @@ def presence_sweep(*, now=None) -> int:
                 continue
             state.presence = AgentState.Presence.AWAY
             state.presence_changed_at = now
+            _presence_interval_record(agent_id=agent_id, presence=AgentState.Presence.AWAY, at=now)
             state.away_due_at = None
             state.save(update_fields=["presence", "presence_changed_at", "away_due_at"])
             publish_on_commit(events.presence_changed(agent_id=agent_id, presence=AgentState.Presence.AWAY))
@@ -459,5 +469,5 @@ def queue_quote_record(*, brand: Brand, conversation_id: int, place) -> None:
     """Keep the wait first quoted to a customer beside the entry, so the estimator learns
     from its own errors (its raw figure) and reports compare it with the real wait."""
     QueueEntry.objects.filter(brand=brand, conversation_id=conversation_id, quoted_seconds__isnull=True).update(
-        quoted_seconds=place.eta_seconds, quoted_raw_seconds=place.raw_seconds
+        quoted_seconds=place.eta_seconds, quoted_raw_seconds=place.raw_seconds, quoted_position=place.position
     )
