@@ -9,6 +9,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
+# The permission group of the people who run brands, agents and staffing.
+ACCOUNT_MANAGER_GROUP = "Account managers"
+
+
 class User(AbstractUser):
     """Everyone who signs in: agents, supervisors, account managers."""
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tenants.models import Brand
 
-from .models import AgentProfile, AgentToken, Staffing, User
+from .models import ACCOUNT_MANAGER_GROUP, AgentProfile, AgentToken, Staffing, User
 
 
 class StaffingNotFound(Exception):
@@ -22,6 +22,13 @@ def agent_get_for_user(*, user) -> AgentProfile | None:
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     return AgentProfile.objects.select_related("user").filter(user=user).first()
+
+
+def user_is_account_manager(*, user) -> bool:
+    """Account managers run every brand: superusers and the account-manager group."""
+    if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
+        return False
+    return user.is_superuser or user.groups.filter(name=ACCOUNT_MANAGER_GROUP).exists()
 
 
 def agent_token_user(*, raw: str) -> User | None:

@@ -5,9 +5,8 @@ from django.db import transaction
 
 from tenants.models import Brand
 
-from .models import AgentProfile, Staffing, User
+from .models import ACCOUNT_MANAGER_GROUP, AgentProfile, Staffing, User
 
-ACCOUNT_MANAGER_GROUP = "Account managers"
 ACCOUNT_MANAGER_APPS = ("tenants", "helpdesk", "knowledge", "chat", "surveys", "routing")
 
 

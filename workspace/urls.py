@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "workspace"
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("login/", views.AgentLoginView.as_view(), name="login"),
     path("logout/", views.AgentLogoutView.as_view(), name="logout"),
     path("supervisor/", views.supervisor, name="supervisor"),
+    path("reports/", report_views.reports, name="reports"),
+    path("reports/billing/", report_views.billing, name="billing"),
 ]
