@@ -58,7 +58,13 @@ def _split_sql(brands: list[Brand]) -> str:
 
 
 def _chats_sql(brands: list[Brand]) -> str:
-    return f"SELECT b, agent_id, count(DISTINCT conversation_id) FROM ({_segments_sql(brands)}) seg GROUP BY b, agent_id"
+    """Conversations per agent and brand, and per brand (-1 as the agent: a transferred
+    chat is one conversation for the brand, one for each agent who held it)."""
+    return (
+        f"WITH seg AS ({_segments_sql(brands)}) "
+        "SELECT b, agent_id, count(DISTINCT conversation_id) FROM seg GROUP BY b, agent_id "
+        "UNION ALL SELECT b, -1, count(DISTINCT conversation_id) FROM seg GROUP BY b"
+    )
 
 
 _ONLINE = """
@@ -90,6 +96,7 @@ def agent_time_report(*, brands: list[Brand], period: Period, now=None) -> dict:
         split = {row[0]: (row[1:-1], row[-1]) for row in cursor.fetchall()}
         cursor.execute(_chats_sql(brands), params)
         chats = {(b, agent_id): n for b, agent_id, n in cursor.fetchall()}
+        brand_chats = {b: n for (b, agent_id), n in chats.items() if agent_id == -1}
         cursor.execute(_ONLINE, params)
         online = dict(cursor.fetchall())
         cursor.execute(_csat_sql(brands), params)
@@ -97,7 +104,7 @@ def agent_time_report(*, brands: list[Brand], period: Period, now=None) -> dict:
         for _, agent_id, total, count in cursor.fetchall():
             csat[agent_id][0] += total or 0
             csat[agent_id][1] += count
-    agent_ids = set(split) | set(online) | {agent_id for _, agent_id in chats}
+    agent_ids = set(split) | set(online) | {agent_id for _, agent_id in chats if agent_id != -1}
     names = dict(AgentProfile.objects.filter(id__in=agent_ids).values_list("id", "display_name"))
     agents = []
     brand_totals = {brand.slug: {"brand": brand.slug, "name": brand.name, "billable_seconds": 0.0, "chats": 0, "agents": 0} for brand in brands}
@@ -113,7 +120,6 @@ def agent_time_report(*, brands: list[Brand], period: Period, now=None) -> dict:
                 per_brand.append({"brand": brand.slug, "billable_seconds": round(seconds, 1), "chats": count})
                 totals = brand_totals[brand.slug]
                 totals["billable_seconds"] += seconds
-                totals["chats"] += count
                 totals["agents"] += 1
         ratings = csat.get(agent_id, [0, 0])
         agents.append({
@@ -128,6 +134,8 @@ def agent_time_report(*, brands: list[Brand], period: Period, now=None) -> dict:
             "chats_per_hour": round(agent_chats / (logged_in / 3600), 2) if logged_in else None,
             "csat": round(ratings[0] / ratings[1], 2) if ratings[1] else None,
         })
+    for index, brand in enumerate(brands):
+        brand_totals[brand.slug]["chats"] = brand_chats.get(index, 0)
     for totals in brand_totals.values():
         totals["billable_seconds"] = round(totals["billable_seconds"], 1)
         totals["billable_hours"] = round(totals["billable_seconds"] / 3600, 2)

@@ -86,7 +86,8 @@ class Conversation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["customer_email", "-created_at"])]
+        # created_at: every report reads a period of conversations.
+        indexes = [models.Index(fields=["customer_email", "-created_at"]), models.Index(fields=["created_at"], name="conversation_created")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.customer_name}: {self.summary[:40]}"

@@ -61,6 +61,7 @@ class QueueEntry(models.Model):
             models.Index(fields=["state", "brand", "-priority", "entered_at"], name="queue_waiting_order"),
             models.Index(fields=["state", "offer_expires_at"], name="queue_offer_deadline"),
             models.Index(fields=["brand", "category", "finished_at"], name="queue_recent_handle"),
+            models.Index(fields=["brand", "entered_at"], name="queue_brand_entered"),  # wait-accuracy reports
         ]
 
     def __str__(self) -> str:
