@@ -71,8 +71,18 @@ def main(argv: list[str]) -> None:
     per_brand = YEAR_CONVERSATIONS // 12
     started = time.perf_counter()
     for index in range(BILLING_BRANDS - 1):
-        call_command("generate_busy_year", brand=f"tenant{index:02d}", conversations=per_brand, days=30, agents=40, end=LAST_DAY.isoformat(), stdout=open(os.devnull, "w"))
+        call_command(
+            "generate_busy_year", brand=f"tenant{index:02d}", conversations=per_brand, days=30, agents=40, end=LAST_DAY.isoformat(),
+            no_agent_time_rollup=True, stdout=open(os.devnull, "w"),
+        )
     print(f"generated a month of {per_brand:,} conversations for {BILLING_BRANDS - 1} more brands in {time.perf_counter() - started:.0f} s")
+    from datetime import datetime, timezone as dt_timezone
+
+    from chat.billing import agent_time_buckets_roll_up
+
+    started = time.perf_counter()
+    agent_time_buckets_roll_up(since=datetime(2026, 10, 25, tzinfo=dt_timezone.utc), now=datetime(2026, 12, 1, tzinfo=dt_timezone.utc))
+    print(f"rolled up agent time of {BILLING_BRANDS} brands for the month in {time.perf_counter() - started:.0f} s")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     brands = list(Brand.objects.exclude(schema_name="public"))

@@ -213,3 +213,43 @@ class OutboundEmail(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+
+
+class ReportBucket(models.Model):
+    """A quarter of an hour of conversations of one category, added up (rolled up by
+    chat.reports.report_buckets_roll_up). Reports over a year read these instead of half a
+    million conversations. Every time zone's offset is a whole number of quarter hours,
+    so any local day is a whole number of buckets.
+
+    The `*_hist` arrays count durations in log-spaced bins (chat.reports.HIST_BINS), for
+    percentiles without keeping every value; `ratings` counts answers 1 to 5."""
+
+    bucket = models.DateTimeField()
+    category_id = models.IntegerField()
+    conversations = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    chatted = models.IntegerField(default=0)
+    abandoned = models.IntegerField(default=0)
+    left_early = models.IntegerField(default=0)
+    queued = models.IntegerField(default=0)
+    wait_count = models.IntegerField(default=0)
+    wait_sum = models.FloatField(default=0)
+    wait_hist = ArrayField(models.IntegerField(), default=list)
+    first_count = models.IntegerField(default=0)
+    first_sum = models.FloatField(default=0)
+    first_hist = ArrayField(models.IntegerField(), default=list)
+    handle_count = models.IntegerField(default=0)
+    handle_sum = models.FloatField(default=0)
+    handle_hist = ArrayField(models.IntegerField(), default=list)
+    surveys = models.IntegerField(default=0)
+    ratings = ArrayField(models.IntegerField(), default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bucket", "category_id"], name="report_bucket_unique")]
+
+
+class ReportRollup(models.Model):
+    """One row: buckets before `rolled_up_until` are in ReportBucket; later ones are added
+    up from the conversations when a report asks."""
+
+    rolled_up_until = models.DateTimeField()

@@ -9,7 +9,9 @@ from django_tenants.utils import schema_context
 from tenants.selectors import brand_list_active
 
 from .customer_emails import survey_emails_queue
+from .billing import agent_time_buckets_roll_up
 from .outbox import outbox_deliver
+from .reports import report_buckets_roll_up
 from .services import conversations_end_inactive
 
 logger = logging.getLogger(__name__)
@@ -28,3 +30,19 @@ def chat_sweep() -> dict:
         except Exception:  # one brand's trouble must not stop the others' sweep
             logger.exception("Chat sweep failed for %s", brand.schema_name)
     return result
+
+
+@shared_task(name="chat.tasks.reports_roll_up", acks_late=True, ignore_result=True)
+def reports_roll_up() -> int:
+    """Every brand's report buckets and the agent-time buckets, up to the last whole
+    quarter hour (idempotent: each run rewrites the look-back window)."""
+    written = 0
+    for brand in brand_list_active():
+        try:
+            with schema_context(brand.schema_name):
+                written += report_buckets_roll_up()
+        except Exception:  # one brand's trouble must not stop the others' roll-up
+            logger.exception("Report roll-up failed for %s", brand.schema_name)
+    # Agent time is split across brands, so it is rolled up for all of them at once, in public.
+    written += agent_time_buckets_roll_up()
+    return written

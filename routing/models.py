@@ -83,6 +83,30 @@ class PresenceInterval(models.Model):
         constraints = [models.UniqueConstraint(fields=["agent"], condition=models.Q(ended_at__isnull=True), name="presence_one_open_per_agent")]
 
 
+class AgentTimeBucket(models.Model):
+    """A quarter hour of one agent's time on one brand, rolled up for the billing report
+    (chat.billing.agent_time_buckets_roll_up): the billable seconds of the fair split (an
+    agent's billable seconds over all brands are their busy seconds), the segments the
+    agent started, and the survey ratings of their chats that ended then."""
+
+    agent_id = models.IntegerField()
+    brand_id = models.IntegerField()
+    bucket = models.DateTimeField()
+    billable_seconds = models.FloatField(default=0)
+    segments = models.IntegerField(default=0)
+    rating_sum = models.IntegerField(default=0)
+    rating_count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bucket", "agent_id", "brand_id"], name="agent_time_bucket_unique")]
+
+
+class AgentTimeRollup(models.Model):
+    """One row: AgentTimeBucket holds every quarter before `rolled_up_until`."""
+
+    rolled_up_until = models.DateTimeField()
+
+
 class RoundRobinCursor(models.Model):
     brand = models.OneToOneField("tenants.Brand", on_delete=models.CASCADE, primary_key=True, related_name="+")
     last_agent_id = models.IntegerField(default=0)

@@ -159,6 +159,7 @@ CELERY_BEAT_SCHEDULE = {
     # redelivers those after its visibility timeout).
     "routing-sweep": {"task": "routing.tasks.routing_sweep", "schedule": 5.0},
     "chat-sweep": {"task": "chat.tasks.chat_sweep", "schedule": 5.0},
+    "reports-roll-up": {"task": "chat.tasks.reports_roll_up", "schedule": 300.0},
 }
 
 # --- Search -------------------------------------------------------------------------

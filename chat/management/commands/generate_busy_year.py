@@ -2,11 +2,13 @@
 queue entries, agents' shifts) to measure the reports on. Never run it on a brand with
 real customers: it adds rows, it does not replace them."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
+from chat.billing import agent_time_buckets_roll_up
+from chat.reports import report_buckets_roll_up
 from chat.services_synthetic import synthetic_day_insert, synthetic_shifts_insert
 from helpdesk.services import agent_upsert, staffing_upsert, user_upsert
 from knowledge.models import Article, Category
@@ -15,6 +17,10 @@ from tenants.models import Brand
 from tenants.services import brand_create
 
 CATEGORIES = [("general", "General"), ("shipping", "Shipping"), ("returns", "Returns"), ("billing", "Billing"), ("accounts", "Accounts")]
+
+
+def first_day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=dt_timezone.utc)
 
 
 class Command(BaseCommand):
@@ -27,8 +33,9 @@ class Command(BaseCommand):
         parser.add_argument("--agents", type=int, default=30)
         parser.add_argument("--end", default=None, help="Last day, YYYY-MM-DD (default: yesterday).")
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--no-agent-time-rollup", action="store_true", help="Leave the cross-brand agent-time roll-up for later (many brands in a row).")
 
-    def handle(self, *args, brand: str, conversations: int, days: int, agents: int, end, seed: int, **options):
+    def handle(self, *args, brand: str, conversations: int, days: int, agents: int, end, seed: int, no_agent_time_rollup: bool = False, **options):
         if conversations < 1 or days < 1 or agents < 1:
             raise CommandError("--conversations, --days and --agents must be positive.")
         last_day = date.fromisoformat(end) if end else date.today() - timedelta(days=1)
@@ -60,4 +67,7 @@ class Command(BaseCommand):
                 if offset % 10 == 9 or offset == days - 1:
                     self.stdout.write(f"\r{target.slug}: day {offset + 1}/{days}, {made:,} conversations", ending="")
                     self.stdout.flush()
-        self.stdout.write(f"\n{target.slug}: {made:,} conversations from {first_day} to {last_day}.")
+            written = report_buckets_roll_up(since=first_day_start(first_day))
+        if not no_agent_time_rollup:
+            agent_time_buckets_roll_up(since=first_day_start(first_day))
+        self.stdout.write(f"\n{target.slug}: {made:,} conversations from {first_day} to {last_day}; {written:,} report buckets rolled up.")
