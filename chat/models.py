@@ -219,10 +219,7 @@ class ReportBucket(models.Model):
     """A quarter of an hour of conversations of one category, added up (rolled up by
     chat.reports.report_buckets_roll_up). Reports over a year read these instead of half a
     million conversations. Every time zone's offset is a whole number of quarter hours,
-    so any local day is a whole number of buckets.
-
-    The `*_hist` arrays count durations in log-spaced bins (chat.reports.HIST_BINS), for
-    percentiles without keeping every value; `ratings` counts answers 1 to 5."""
+    so any local day is a whole number of buckets."""
 
     bucket = models.DateTimeField()
     category_id = models.IntegerField()
@@ -234,18 +231,38 @@ class ReportBucket(models.Model):
     queued = models.IntegerField(default=0)
     wait_count = models.IntegerField(default=0)
     wait_sum = models.FloatField(default=0)
-    wait_hist = ArrayField(models.IntegerField(), default=list)
     first_count = models.IntegerField(default=0)
     first_sum = models.FloatField(default=0)
-    first_hist = ArrayField(models.IntegerField(), default=list)
     handle_count = models.IntegerField(default=0)
     handle_sum = models.FloatField(default=0)
-    handle_hist = ArrayField(models.IntegerField(), default=list)
     surveys = models.IntegerField(default=0)
-    ratings = ArrayField(models.IntegerField(), default=list)
+    rating_1 = models.IntegerField(default=0)
+    rating_2 = models.IntegerField(default=0)
+    rating_3 = models.IntegerField(default=0)
+    rating_4 = models.IntegerField(default=0)
+    rating_5 = models.IntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bucket", "category_id"], name="report_bucket_unique")]
+
+
+class ReportDurationBin(models.Model):
+    """How many of an hour's conversations had a duration in one log-spaced bin
+    (chat.reports.HIST_BINS), for medians and p90s without keeping every value. Only
+    non-empty bins have a row."""
+
+    class Metric(models.IntegerChoices):
+        QUEUE_WAIT = 1, "Queue wait"
+        FIRST_RESPONSE = 2, "First response"
+        HANDLE_TIME = 3, "Handle time"
+
+    hour = models.DateTimeField()
+    metric = models.PositiveSmallIntegerField(choices=Metric.choices)
+    bin = models.PositiveSmallIntegerField()
+    count = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hour", "metric", "bin"], name="report_duration_bin_unique")]
 
 
 class ReportRollup(models.Model):

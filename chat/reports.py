@@ -1,11 +1,12 @@
 """Figures for one brand over a period (brand schema, plus the brand's rows of the public
 routing tables). docs/reports.md gives the definitions, docs/benchmarks.md the times.
 
-The conversation figures come from quarter-hour buckets (chat.models.ReportBucket), rolled
-up every few minutes by report_buckets_roll_up and added up from the conversations
-themselves for the time after the last roll-up: a year of a busy brand is some 175,000
-bucket rows instead of half a million conversations. Durations are kept as log-spaced
-histograms, so medians and p90s are read off the histogram (within a few per cent).
+The conversation figures come from quarter-hour buckets (chat.models.ReportBucket) and
+hourly duration bins (ReportDurationBin), rolled up every few minutes by
+report_buckets_roll_up and added up from the conversations themselves for the time after
+the last roll-up: a year of a busy brand is some 130,000 bucket rows instead of half a
+million conversations. Medians and p90s are read off log-spaced bins (within a bin's
+width, about 21 %, of the exact value, interpolated).
 
 A period is a range of local dates in a time zone: [first day 00:00, day after the last
 day 00:00) in that zone. "By hour" and "by weekday" are local too.
@@ -101,11 +102,10 @@ SELECT to_timestamp(floor(extract(epoch FROM c.created_at) / 900) * 900) AS buck
        count(*), count(*) FILTER (WHERE c.state = 'resolved_by_article'), count(*) FILTER (WHERE c.assigned_at IS NOT NULL),
        count(*) FILTER (WHERE c.state = 'abandoned' AND c.assigned_at IS NULL AND c.queued_at IS NOT NULL),
        count(*) FILTER (WHERE c.queued_at IS NULL AND c.state <> 'resolved_by_article'), count(*) FILTER (WHERE c.queued_at IS NOT NULL),
-       count(x.wait), coalesce(sum(x.wait), 0), public.report_histogram(array_agg(x.wait)),
-       count(x.first_reply), coalesce(sum(x.first_reply), 0), public.report_histogram(array_agg(x.first_reply)),
-       count(x.handle), coalesce(sum(x.handle), 0), public.report_histogram(array_agg(x.handle)),
-       count(v.id), ARRAY[count(*) FILTER (WHERE v.rating = 1), count(*) FILTER (WHERE v.rating = 2), count(*) FILTER (WHERE v.rating = 3),
-                          count(*) FILTER (WHERE v.rating = 4), count(*) FILTER (WHERE v.rating = 5)]::integer[]
+       count(x.wait), coalesce(sum(x.wait), 0), count(x.first_reply), coalesce(sum(x.first_reply), 0),
+       count(x.handle), coalesce(sum(x.handle), 0), count(v.id),
+       count(*) FILTER (WHERE v.rating = 1), count(*) FILTER (WHERE v.rating = 2), count(*) FILTER (WHERE v.rating = 3),
+       count(*) FILTER (WHERE v.rating = 4), count(*) FILTER (WHERE v.rating = 5)
 FROM {s}.chat_conversation c
 CROSS JOIN LATERAL (
     SELECT extract(epoch FROM c.assigned_at - c.queued_at)::float8 AS wait,
@@ -118,9 +118,24 @@ GROUP BY 1, 2
 """
 
 _BUCKET_COLUMNS = (
-    "bucket, category_id, conversations, resolved, chatted, abandoned, left_early, queued, wait_count, wait_sum, wait_hist, "
-    "first_count, first_sum, first_hist, handle_count, handle_sum, handle_hist, surveys, ratings"
+    "bucket, category_id, conversations, resolved, chatted, abandoned, left_early, queued, wait_count, wait_sum, "
+    "first_count, first_sum, handle_count, handle_sum, surveys, rating_1, rating_2, rating_3, rating_4, rating_5"
 )
+
+# Durations of the conversations created in [from, to) by hour, metric (1 wait, 2 first
+# response, 3 handle time) and log-spaced bin.
+_BIN_ROWS = """
+SELECT to_timestamp(floor(extract(epoch FROM c.created_at) / 3600) * 3600) AS hour, m.metric,
+       width_bucket(ln(1 + greatest(m.seconds, 0)), 0, ln(86401), 60) AS bin, count(*)
+FROM {s}.chat_conversation c
+CROSS JOIN LATERAL (VALUES
+    (1, extract(epoch FROM c.assigned_at - c.queued_at)::float8),
+    (2, extract(epoch FROM c.first_agent_reply_at - c.assigned_at)::float8),
+    (3, CASE WHEN c.state = 'ended' THEN extract(epoch FROM c.ended_at - c.assigned_at)::float8 END)
+) AS m(metric, seconds)
+WHERE c.created_at >= %(from)s AND c.created_at < %(to)s AND m.seconds IS NOT NULL
+GROUP BY 1, 2, 3
+"""
 
 # The period's buckets: rolled-up ones before `cut`, added up from conversations after it.
 _SOURCE = (
@@ -128,18 +143,29 @@ _SOURCE = (
     "UNION ALL (" + _BUCKET_ROWS + ")) "
 )
 
-_TOTALS = _SOURCE + """
+_RATINGS = "ARRAY[sum(rating_1), sum(rating_2), sum(rating_3), sum(rating_4), sum(rating_5)]::bigint[]"
+
+_TOTALS = _SOURCE + f"""
 SELECT sum(conversations)::bigint, sum(resolved)::bigint, sum(chatted)::bigint, sum(abandoned)::bigint, sum(left_early)::bigint, sum(queued)::bigint,
-       sum(wait_count)::bigint, sum(wait_sum)::float8, public.report_array_sum(wait_hist),
-       sum(first_count)::bigint, sum(first_sum)::float8, public.report_array_sum(first_hist),
-       sum(handle_count)::bigint, sum(handle_sum)::float8, public.report_array_sum(handle_hist),
-       sum(surveys)::bigint, public.report_array_sum(ratings)
+       sum(wait_count)::bigint, sum(wait_sum)::float8, sum(first_count)::bigint, sum(first_sum)::float8,
+       sum(handle_count)::bigint, sum(handle_sum)::float8, sum(surveys)::bigint, {_RATINGS}
 FROM src
 """
 
-_BY_CATEGORY = _SOURCE + """
-SELECT k.slug, k.name, sum(conversations)::bigint, sum(resolved)::bigint, sum(queued)::bigint, sum(wait_sum)::float8 / nullif(sum(wait_count)::bigint, 0), public.report_array_sum(ratings)
-FROM src JOIN {s}.knowledge_category k ON k.id = src.category_id
+# Percentiles: the bins of whole hours. A period in a zone whose offset is not a whole
+# number of hours (India, Nepal...) reads up to 45 minutes more at each end for them.
+_BINS = """
+WITH bins AS (
+    SELECT metric, bin, count FROM {s}.chat_reportdurationbin WHERE hour >= %(hour_start)s AND hour < %(cut)s
+    UNION ALL SELECT metric, bin, count FROM (""" + _BIN_ROWS + """) live(hour, metric, bin, count)
+)
+SELECT metric, bin, sum(count)::bigint FROM bins GROUP BY 1, 2
+"""
+
+_BY_CATEGORY = _SOURCE + f"""
+SELECT k.slug, k.name, sum(conversations)::bigint, sum(resolved)::bigint, sum(queued)::bigint,
+       sum(wait_sum)::float8 / nullif(sum(wait_count), 0), {_RATINGS}
+FROM src JOIN {{s}}.knowledge_category k ON k.id = src.category_id
 GROUP BY k.slug, k.name, k.position ORDER BY k.position, k.name
 """
 
@@ -168,9 +194,9 @@ WITH held AS (
     GROUP BY agent_id
 ),
 rated AS (
-    SELECT v.agent_id, avg(v.rating) AS csat, count(v.rating) AS answered
-    FROM {s}.surveys_survey v JOIN {s}.chat_conversation c ON c.id = v.conversation_id
-    WHERE c.created_at >= %(start)s AND c.created_at < %(end)s GROUP BY v.agent_id
+    -- Surveys offered in the period (when the chat ended): no join to conversations.
+    SELECT agent_id, avg(rating) AS csat, count(rating) AS answered
+    FROM {s}.surveys_survey WHERE requested_at >= %(start)s AND requested_at < %(end)s GROUP BY agent_id
 )
 SELECT held.agent_id, held.name, held.chats, held.held, rated.csat, coalesce(rated.answered, 0)
 FROM held LEFT JOIN rated USING (agent_id) ORDER BY held.name
@@ -185,7 +211,7 @@ _OFFLINE = "SELECT count(*) FROM {s}.chat_offlinemessage WHERE created_at >= %(s
 
 
 def histogram_percentile(counts, q: float) -> float | None:
-    """The q-quantile of a duration histogram (report_histogram's bins), interpolated
+    """The q-quantile of a duration histogram (counts by HIST_BINS bin), interpolated
     within its bin on the log scale the bins are spaced on."""
     counts = list(counts or [])
     total = sum(counts)
@@ -206,11 +232,23 @@ def histogram_percentile(counts, q: float) -> float | None:
     return float(HIST_TOP_SECONDS)
 
 
+def _histograms(rows) -> dict[int, list[int]]:
+    """metric -> counts by bin, from (metric, bin, count) rows."""
+    counts: dict[int, list[int]] = {metric: [0] * (HIST_BINS + 2) for metric in (1, 2, 3)}
+    for metric, bin_index, count in rows:
+        counts[metric][min(max(bin_index, 0), HIST_BINS + 1)] += count
+    return counts
+
+
 def _duration(count, total, hist) -> dict:
     return {
         "count": count or 0, "average": round(total / count, 1) if count else None,
         "p50": histogram_percentile(hist, 0.5), "p90": histogram_percentile(hist, 0.9),
     }
+
+
+def _floor_hour(moment: datetime) -> datetime:
+    return datetime.fromtimestamp(int(moment.timestamp()) // 3600 * 3600, tz=dt_timezone.utc)
 
 
 def _csat_average(ratings) -> float | None:
@@ -233,9 +271,11 @@ def brand_report(*, brand: Brand, period: Period) -> dict:
     params = {
         "start": period.start, "end": period.end, "tz": period.time_zone, "limit": COMMENT_LIMIT,
         "cut": cut, "from": cut, "to": period.end, "earliest_segment": period.start - MAX_SEGMENT_SPAN,
+        "hour_start": _floor_hour(period.start),
     }
-    (total, deflected, chatted, abandoned, left_early, queued, wait_n, wait_sum, wait_hist, first_n, first_sum, first_hist,
-     handle_n, handle_sum, handle_hist, surveys, ratings) = _rows(_TOTALS, params, schema=schema)[0]
+    (total, deflected, chatted, abandoned, left_early, queued, wait_n, wait_sum, first_n, first_sum,
+     handle_n, handle_sum, surveys, ratings) = _rows(_TOTALS, params, schema=schema)[0]
+    hist = _histograms(_rows(_BINS, params, schema=schema))
     ratings = list(ratings or [0] * 5)
     answered = sum(ratings)
     by_hour = [[0] * 24 for _ in range(7)]
@@ -255,9 +295,9 @@ def brand_report(*, brand: Brand, period: Period) -> dict:
         },
         # Of the customers who saw suggestions and decided: how many an article sent home.
         "deflection_rate": round(deflected / (deflected + queued), 4) if (deflected or 0) + (queued or 0) else None,
-        "queue_wait": _duration(wait_n, wait_sum, wait_hist),
-        "first_response": _duration(first_n, first_sum, first_hist),
-        "handle_time": _duration(handle_n, handle_sum, handle_hist),
+        "queue_wait": _duration(wait_n, wait_sum, hist[1]),
+        "first_response": _duration(first_n, first_sum, hist[2]),
+        "handle_time": _duration(handle_n, handle_sum, hist[3]),
         "csat": {
             "average": _csat_average(ratings),
             "distribution": {str(r + 1): ratings[r] for r in range(5)},
@@ -296,13 +336,13 @@ def brand_report(*, brand: Brand, period: Period) -> dict:
 
 
 def report_buckets_roll_up(*, now=None, since=None) -> int:
-    """Recompute the current brand's buckets from `since` (default: ROLLUP_LOOKBACK before
-    the last roll-up, or the first conversation) up to the last whole quarter hour.
-    Returns the buckets written. In the brand's schema; two roll-ups of one brand at once
-    wait for each other (an advisory lock on the schema)."""
-    now = now or timezone.now()
-    until = datetime.fromtimestamp(int(now.timestamp()) // QUARTER_SECONDS * QUARTER_SECONDS, tz=dt_timezone.utc)
+    """Recompute the current brand's buckets and duration bins from `since` (default:
+    ROLLUP_LOOKBACK before the last roll-up, or the first conversation) up to the last
+    whole hour. Returns the buckets written. In the brand's schema; two roll-ups of one
+    brand at once wait for each other (an advisory lock on the schema)."""
+    until = _floor_hour(now or timezone.now())
     schema = connection.schema_name
+    quoted = sql.Identifier(schema).as_string(None)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('report-rollup:' || %s))", [schema])
@@ -311,15 +351,15 @@ def report_buckets_roll_up(*, now=None, since=None) -> int:
             if rolled is not None:
                 since = rolled - ROLLUP_LOOKBACK
             else:
-                first = Conversation.objects.order_by("created_at").values_list("created_at", flat=True).first()
-                since = first or until
-        since = datetime.fromtimestamp(int(since.timestamp()) // QUARTER_SECONDS * QUARTER_SECONDS, tz=dt_timezone.utc)
+                since = Conversation.objects.order_by("created_at").values_list("created_at", flat=True).first() or until
+        since = _floor_hour(since)
         params = {"from": since, "to": until}
         with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("DELETE FROM {}.chat_reportbucket WHERE bucket >= %s AND bucket < %s").format(sql.Identifier(schema)), [since, until])
-            statement = f"INSERT INTO {{s}}.chat_reportbucket ({_BUCKET_COLUMNS}) " + _BUCKET_ROWS
-            cursor.execute(statement.format(s=sql.Identifier(schema).as_string(None)), params)
+            cursor.execute(f"DELETE FROM {quoted}.chat_reportbucket WHERE bucket >= %s AND bucket < %s", [since, until])
+            cursor.execute(f"INSERT INTO {quoted}.chat_reportbucket ({_BUCKET_COLUMNS}) " + _BUCKET_ROWS.format(s=quoted), params)
             written = cursor.rowcount
+            cursor.execute(f"DELETE FROM {quoted}.chat_reportdurationbin WHERE hour >= %s AND hour < %s", [since, until])
+            cursor.execute(f"INSERT INTO {quoted}.chat_reportdurationbin (hour, metric, bin, count) " + _BIN_ROWS.format(s=quoted), params)
         ReportRollup.objects.update_or_create(pk=1, defaults={"rolled_up_until": until})
     return written
 
@@ -333,13 +373,13 @@ WHERE brand_id = %(brand_id)s AND quoted_seconds IS NOT NULL AND assigned_at IS 
 
 # Served customers who were quoted, by the place they were quoted at: one pass.
 _ACCURACY_BY_POSITION = """
-SELECT coalesce(quoted_position, 0), count(*), count(*) FILTER (WHERE actual <= quoted),
-       sum(abs(quoted - actual)), sum(quoted - actual), public.report_histogram(array_agg(abs(quoted - actual)))
+SELECT coalesce(quoted_position, 0), width_bucket(ln(1 + abs(quoted - actual)), 0, ln(86401), 60), count(*),
+       count(*) FILTER (WHERE actual <= quoted), sum(abs(quoted - actual)), sum(quoted - actual)
 FROM (SELECT quoted_seconds AS quoted, extract(epoch FROM assigned_at - entered_at)::float8 AS actual, quoted_position
       FROM {p}.routing_queueentry
       WHERE brand_id = %(brand_id)s AND quoted_seconds IS NOT NULL AND assigned_at IS NOT NULL
         AND entered_at >= %(start)s AND entered_at < %(end)s) q
-GROUP BY 1
+GROUP BY 1, 2
 """
 
 
@@ -350,10 +390,10 @@ def wait_accuracy(*, brand: Brand, period: Period, sample: int = 200) -> dict:
     buckets = {label: [0, 0.0, 0] for _, _, label in POSITION_BUCKETS}
     served = within = 0
     absolute = signed = 0.0
-    errors: list[int] = []
-    for position, count, ok, abs_sum, signed_sum, hist in _rows(_ACCURACY_BY_POSITION, params, schema=brand.schema_name):
+    errors = [0] * (HIST_BINS + 2)
+    for position, bin_index, count, ok, abs_sum, signed_sum in _rows(_ACCURACY_BY_POSITION, params, schema=brand.schema_name):
         served, within, absolute, signed = served + count, within + ok, absolute + abs_sum, signed + signed_sum
-        errors = [a + b for a, b in zip(errors, hist)] if errors else list(hist)
+        errors[min(max(bin_index, 0), HIST_BINS + 1)] += count
         label = next((label for low, high, label in POSITION_BUCKETS if low <= position <= high), None)
         if label is not None:
             bucket = buckets[label]

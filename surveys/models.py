@@ -20,6 +20,7 @@ class Survey(models.Model):
 
     class Meta:
         ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["requested_at"], name="survey_requested")]  # CSAT by agent for a period
 
     @staticmethod
     def hash_token(raw: str) -> str:

@@ -44,6 +44,11 @@ def segment(conv, agent, start, end, reason=AgentSegment.EndReason.ENDED):
     AgentSegment.objects.create(conversation=conv, agent_id=agent.id, agent_name=agent.display_name, started_at=start, ended_at=end, end_reason=reason)
 
 
+def surveys_offered_at_the_end():
+    for survey in Survey.objects.select_related("conversation"):
+        Survey.objects.filter(pk=survey.pk).update(requested_at=survey.conversation.ended_at)
+
+
 @pytest.fixture
 def data(alpha, beta):
     ann = agent_staffed(alpha, beta, display_name="Ann")
@@ -66,11 +71,13 @@ def data(alpha, beta):
         conversation(created=at(23, 30, day=1), state="resolved_by_article", category="returns")
         OfflineMessage.objects.create(customer_name="Eve", customer_email="eve@example.com", category=Category.objects.get(slug="general"), summary="closed?", reason="closed")
         OfflineMessage.objects.filter().update(created_at=at(8))
+        surveys_offered_at_the_end()
     with schema_context(beta.schema_name):
         # Ann at the same time on beta: 10:10-10:30.
         c7 = conversation(created=at(10, 5), state="ended", category="setup", queued=at(10, 8), assigned=at(10, 10), first_reply=at(10, 12), ended=at(10, 30), agent=ann)
         segment(c7, ann, at(10, 10), at(10, 30))
         Survey.objects.create(conversation=c7, agent_id=ann.id, rating=2, answered_at=at(10, 31))
+        surveys_offered_at_the_end()
     connection.set_schema_to_public()
     PresenceInterval.objects.create(agent=ann, presence=AgentState.Presence.ONLINE, started_at=at(9), ended_at=at(11))
     PresenceInterval.objects.create(agent=ann, presence=AgentState.Presence.AWAY, started_at=at(11), ended_at=at(12))
