@@ -31,7 +31,7 @@ from helpdesk.models import AgentProfile
 from routing.models import AgentState, AgentTimeRollup
 from tenants.models import Brand
 
-from .reports import MAX_SEGMENT_SPAN, QUARTER_SECONDS, ROLLUP_LOOKBACK, Period
+from .report_periods import MAX_SEGMENT_SPAN, QUARTER_SECONDS, ROLLUP_LOOKBACK, Period
 
 
 def _quarter(moment: datetime) -> datetime:
@@ -224,6 +224,7 @@ def agent_time_report(*, brands: list[Brand], period: Period, now=None) -> dict:
         rating_sum = sum(row[2] for _, row in rows if row)
         rating_count = sum(row[3] for _, row in rows if row)
         logged_in = float(online.get(agent_id) or 0.0)
+        brand_ratings = {brand.slug: row for brand, row in rows if row and row[3]}
         agents.append({
             "agent_id": agent_id,
             "name": names.get(agent_id, f"agent {agent_id}"),
@@ -235,6 +236,8 @@ def agent_time_report(*, brands: list[Brand], period: Period, now=None) -> dict:
             "chats": chats,
             "chats_per_hour": round(chats / (logged_in / 3600), 2) if logged_in else None,
             "csat": round(rating_sum / rating_count, 2) if rating_count else None,
+            "brand_csat": {slug: round(row[2] / row[3], 2) for slug, row in brand_ratings.items()},
+            "brand_answered": {slug: row[3] for slug, row in brand_ratings.items()},
         })
     for totals in brand_totals.values():
         totals["billable_seconds"] = round(totals["billable_seconds"], 1)

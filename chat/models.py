@@ -216,10 +216,10 @@ class OutboundEmail(models.Model):
 
 
 class ReportBucket(models.Model):
-    """A quarter of an hour of conversations of one category, added up (rolled up by
+    """An hour (UTC) of conversations of one category, added up (rolled up by
     chat.reports.report_buckets_roll_up). Reports over a year read these instead of half a
-    million conversations. Every time zone's offset is a whole number of quarter hours,
-    so any local day is a whole number of buckets."""
+    million conversations; the part of a local day that is not a whole UTC hour is added up
+    from the conversations themselves."""
 
     bucket = models.DateTimeField()
     category_id = models.IntegerField()
@@ -247,7 +247,7 @@ class ReportBucket(models.Model):
 
 
 class ReportDurationBin(models.Model):
-    """How many of an hour's conversations had a duration in one log-spaced bin
+    """How many of a day's (UTC) conversations had a duration in one log-spaced bin
     (chat.reports.HIST_BINS), for medians and p90s without keeping every value. Only
     non-empty bins have a row."""
 
@@ -256,13 +256,41 @@ class ReportDurationBin(models.Model):
         FIRST_RESPONSE = 2, "First response"
         HANDLE_TIME = 3, "Handle time"
 
-    hour = models.DateTimeField()
+    day = models.DateTimeField()
     metric = models.PositiveSmallIntegerField(choices=Metric.choices)
     bin = models.PositiveSmallIntegerField()
     count = models.IntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["hour", "metric", "bin"], name="report_duration_bin_unique")]
+        constraints = [models.UniqueConstraint(fields=["day", "metric", "bin"], name="report_duration_bin_unique")]
+
+
+class ReportArticleDay(models.Model):
+    """A day (UTC) of one article: how often it was suggested and how often it solved the problem."""
+
+    day = models.DateTimeField()
+    article_id = models.IntegerField()
+    shown = models.IntegerField()
+    resolved = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "article_id"], name="report_article_day_unique")]
+
+
+class ReportQuoteDay(models.Model):
+    """A day (UTC) of quoted waits against real ones, for the customers who were served, by
+    the place they were quoted at and the log-spaced bin of the error."""
+
+    day = models.DateTimeField()
+    position = models.PositiveIntegerField()
+    bin = models.PositiveSmallIntegerField()
+    served = models.IntegerField()
+    within = models.IntegerField()
+    absolute_sum = models.FloatField()
+    signed_sum = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "position", "bin"], name="report_quote_day_unique")]
 
 
 class ReportRollup(models.Model):

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from chat.reports import ReportError, period_parse
+from chat.report_periods import ReportError, period_parse
 from helpdesk.selectors import agent_get_for_user, user_is_account_manager
 
 from .reports import (

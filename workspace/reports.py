@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from chat.billing import agent_time_report
-from chat.reports import Period, brand_report
+from chat.report_periods import Period
+from chat.reports import brand_report
 from helpdesk.models import AgentProfile, Staffing
 from helpdesk.selectors import agent_get_for_user, staffings_for_agent, user_is_account_manager
 from tenants.models import Brand

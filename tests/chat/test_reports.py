@@ -10,7 +10,8 @@ from django_tenants.utils import schema_context
 
 from chat.billing import agent_time_report
 from chat.models import AgentSegment, Conversation, OfflineMessage
-from chat.reports import ReportError, brand_report, period_parse
+from chat.report_periods import ReportError, period_parse
+from chat.reports import brand_report
 from knowledge.models import Category
 from routing.models import AgentState, PresenceInterval, QueueEntry
 from surveys.models import Survey
@@ -106,7 +107,9 @@ def test_brand_figures_for_a_utc_day(data):
     by_category = {row["category"]: row for row in report["by_category"]}
     assert by_category["shipping"]["conversations"] == 3 and by_category["returns"]["resolved_by_article"] == 1
     by_agent = {row["name"]: row for row in report["by_agent"]}
-    assert by_agent["Ann"]["held_seconds"] == 1200.0 and by_agent["Ben"]["held_seconds"] == 1200.0 + 600.0  # the night chat clipped at midnight
+    # Agent time on the brand is the fair split: Ann shared 10:10-10:20 with a beta chat;
+    # Ben's night chat is clipped at midnight.
+    assert by_agent["Ann"]["held_seconds"] == 900.0 and by_agent["Ben"]["held_seconds"] == 1200.0 + 600.0
     assert by_agent["Ben"]["csat"] == 4.0
     assert report["by_weekday_hour"][0][9] == 1 and report["by_weekday_hour"][0][23] == 1  # Monday 09:xx and 23:xx
     assert [row["day"] for row in report["trend"]] == ["2026-11-02"]
@@ -171,15 +174,16 @@ def test_a_brand_report_reads_only_that_brand(data):
 def test_rolled_up_buckets_give_the_same_figures_as_the_conversations(data):
     from chat.reports import report_buckets_roll_up
 
-    period = period_parse(first_day=DAY, last_day=DAY, time_zone="Europe/Berlin")
-    live = brand_report(brand=data["alpha"], period=period)
+    # A UTC day reads whole rolled-up days; a Berlin day whole hours plus live edges.
+    periods = [period_parse(first_day=DAY, last_day=date(2026, 11, 3), time_zone=zone) for zone in ("UTC", "Europe/Berlin", "Asia/Kolkata")]
+    live = [brand_report(brand=data["alpha"], period=period) for period in periods]
     with schema_context(data["alpha"].schema_name):
         written = report_buckets_roll_up(now=at(12, day=5))
         assert written > 0
         # Rolling up again (a later sweep) rewrites the look-back window, never doubles it.
         report_buckets_roll_up(now=at(12, 7, day=5))
     connection.set_schema_to_public()
-    assert brand_report(brand=data["alpha"], period=period) == live
+    assert [brand_report(brand=data["alpha"], period=period) for period in periods] == live
 
 
 def test_percentiles_of_many_waits_are_within_a_bin_of_the_exact_ones():
