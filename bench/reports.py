@@ -38,7 +38,8 @@ def main(argv: list[str]) -> None:
     from psycopg import sql
 
     from chat.billing import agent_time_report
-    from chat.reports import brand_report, period_parse, wait_accuracy
+    from chat.report_periods import period_parse
+    from chat.reports import brand_report, wait_accuracy
     from tenants.models import Brand
 
     started = time.perf_counter()
