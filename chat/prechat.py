@@ -1,5 +1,7 @@
 """Validation of the pre-chat form: fixed fields, the brand's category list and its
-custom fields, with identity-token fields prefilled and locked."""
+custom fields, with identity-token fields prefilled and locked. The brand says which fixed
+fields are asked and which of them are optional (Brand.prechat_fields); the question is
+always asked. Runs in the brand's schema."""
 
 import re
 from dataclasses import dataclass
@@ -8,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from knowledge.models import Category
+from tenants.models import PrechatAsk, default_prechat_fields
 
 from .identity import Identity
 from .models import CustomField
@@ -16,6 +19,8 @@ MAX_NAME = 120
 MAX_SUMMARY = 2000
 MAX_PRODUCT_ID = 120
 MAX_FIELD_VALUE = 500
+# The name shown to agents when the brand does not ask for one, or the customer left it out.
+ANONYMOUS_NAME = "Guest"
 
 
 class PrechatInvalid(Exception):
@@ -78,12 +83,24 @@ def _custom_value(field: CustomField, raw) -> tuple[object, str | None]:
     return value, None
 
 
-def prechat_validate(*, data: dict, identity: Identity | None) -> Prechat:
-    """Validate a submitted pre-chat form. Raises PrechatInvalid with an error per field."""
+def prechat_asks(asks: dict | None) -> dict[str, str]:
+    """Each fixed field's PrechatAsk, the brand's choice over the defaults (a field it
+    did not mention is optional)."""
+    merged = {key: PrechatAsk.OPTIONAL for key in default_prechat_fields()}
+    merged.update({key: value for key, value in (asks or default_prechat_fields()).items() if key in merged and value in PrechatAsk.values})
+    return merged
+
+
+def prechat_validate(*, data: dict, identity: Identity | None, asks: dict | None = None) -> Prechat:
+    """Validate a submitted pre-chat form against the brand's `asks` (Brand.prechat_fields).
+    Raises PrechatInvalid with an error per field."""
+    asks = prechat_asks(asks)
     errors: dict[str, str] = {}
     if identity is not None:
         # Fields the brand vouched for win over whatever the page sent.
         data = {**data, **{k: v for k, v in {"name": identity.name, "email": identity.email, "customer_id": identity.customer_id}.items() if v}}
+    hidden = {key for key, ask in asks.items() if ask == PrechatAsk.HIDDEN}
+    data = {key: value for key, value in data.items() if key not in hidden or (identity is not None and key in ("name", "email", "customer_id"))}
     name = _text(data, "name")
     email = _text(data, "email")
     customer_id = _text(data, "customer_id")
@@ -92,24 +109,37 @@ def prechat_validate(*, data: dict, identity: Identity | None) -> Prechat:
     category_slug = _text(data, "category")
 
     if not name:
-        errors["name"] = "Tell us your name."
+        if asks["name"] == PrechatAsk.REQUIRED:
+            errors["name"] = "Tell us your name."
     elif len(name) > MAX_NAME or "\x00" in name:
         errors["name"] = f"Keep your name under {MAX_NAME} characters."
-    try:
-        validate_email(email)
-    except ValidationError:
-        errors["email"] = "Enter a valid email address so we can reach you." if email else "Enter your email address."
-    if len(customer_id) > MAX_NAME or "\x00" in customer_id:
+    if email or asks["email"] == PrechatAsk.REQUIRED:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = "Enter a valid email address so we can reach you." if email else "Enter your email address."
+    if not customer_id and asks["customer_id"] == PrechatAsk.REQUIRED:
+        errors["customer_id"] = "Enter your customer ID."
+    elif len(customer_id) > MAX_NAME or "\x00" in customer_id:
         errors["customer_id"] = f"Keep the customer ID under {MAX_NAME} characters."
     if not summary:
         errors["summary"] = "Describe your problem in a few words."
     elif len(summary) > MAX_SUMMARY or "\x00" in summary:
         errors["summary"] = f"Keep the description under {MAX_SUMMARY} characters."
-    if len(product_id) > MAX_PRODUCT_ID or "\x00" in product_id:
+    if not product_id and asks["product_id"] == PrechatAsk.REQUIRED:
+        errors["product_id"] = "Enter the product ID."
+    elif len(product_id) > MAX_PRODUCT_ID or "\x00" in product_id:
         errors["product_id"] = f"Keep the product ID under {MAX_PRODUCT_ID} characters."
     category = Category.objects.filter(slug=category_slug, is_active=True).first() if category_slug else None
-    if category is None:
-        errors["category"] = "Choose what your question is about." if not category_slug else "Choose one of the listed topics."
+    if category is None and category_slug:
+        errors["category"] = "Choose one of the listed topics."
+    elif category is None and asks["category"] == PrechatAsk.REQUIRED:
+        errors["category"] = "Choose what your question is about."
+    elif category is None:
+        # Not asked, or left out: the brand's first topic, so routing still has one.
+        category = Category.objects.filter(is_active=True).order_by("position", "id").first()
+        if category is None:
+            errors["category"] = "This brand has no topics to chat about yet."
 
     submitted = data.get("custom_fields") or {}
     if not isinstance(submitted, dict):
@@ -126,6 +156,6 @@ def prechat_validate(*, data: dict, identity: Identity | None) -> Prechat:
     if errors:
         raise PrechatInvalid(errors)
     return Prechat(
-        name=name, email=email.lower(), customer_id=customer_id, category=category, summary=summary,
+        name=name or ANONYMOUS_NAME, email=email.lower(), customer_id=customer_id, category=category, summary=summary,
         product_id=product_id, custom_fields=custom_values, identity_verified=identity is not None,
     )
