@@ -6,8 +6,8 @@ import { state } from "./state.js";
 
 const API = "/api/widget/v1";
 
-export async function widgetApi(method, path, body, { auth = true } = {}) {
-  const headers = {};
+export async function widgetApi(method, path, body, { auth = true, headers: extra = {} } = {}) {
+  const headers = { ...extra };
   if (auth && state.conversation) headers.Authorization = `Bearer ${state.conversation.token}`;
   try {
     return await fetchJson(API + path, { method, headers, body, credentials: "omit" });

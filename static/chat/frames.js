@@ -16,8 +16,9 @@ function handleFrame(frame) {
       if (frame.state === "active") {
         showChat();
         resendPending();
-      } else if (frame.state === "queued" && app.dataset.screen !== "queue") {
-        showQueue(POSITION_UNKNOWN, 0);
+      } else if (frame.state === "queued") {
+        if (app.dataset.screen !== "queue") showQueue(POSITION_UNKNOWN, 0);
+        resendPending();
       }
       if (frame.agent_read_seq) queueMicrotask(() => markSeen(frame.agent_read_seq));
       break;

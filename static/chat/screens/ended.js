@@ -11,6 +11,7 @@ export function showEnded(frame) {
   state.ended = true;
   widgetSocket.stop();
   showChat();
+  chatNodes.title.textContent = state.agentName ? `Your chat with ${state.agentName} has ended` : "Chat ended";
   chatNodes.composer.hidden = true;
   chatNodes.endButton.hidden = true;
   setTyping(false);

@@ -1,12 +1,13 @@
 // The live chat: the transcript in seq order, messages being sent, the composer, typing and
 // "Seen" markers, and the connection line ("Reconnecting…") while the socket is away.
-// A message the customer sends is kept as pending (also in sessionStorage) until the server
+// A message the customer sends is kept as pending (also where the conversation is kept) until the server
 // echoes it with its seq, and sent again with the same client_msg_id after a reconnect.
 import { el } from "../../common/dom.js";
 import { widgetApi } from "../api.js";
 import { linkify } from "../linkify.js";
 import { widgetSocket } from "../socket.js";
 import { saveConversation, state } from "../state.js";
+import { unreadRecount } from "../unread.js";
 import { app } from "./screen.js";
 
 // The chat's nodes, built once and kept across screens (the history stays when it ends).
@@ -45,13 +46,22 @@ function buildChat() {
   return root;
 }
 
+// The transcript and the composer, for the queue screen to show under the customer's place
+// (they may write while waiting).
+export function chatRoot({ queued }) {
+  if (!chatNodes) buildChat();
+  chatNodes.root.classList.toggle("queued", queued);
+  return chatNodes.root;
+}
+
 export function showChat() {
   if (!chatNodes) buildChat();
+  chatNodes.root.classList.remove("queued");
   if (app.dataset.screen !== "chat") {
     app.replaceChildren(chatNodes.root);
     app.dataset.screen = "chat";
   }
-  chatNodes.title.textContent = state.agentName ? `Chatting with ${state.agentName}` : "Chat";
+  chatNodes.title.textContent = state.ended ? "Chat ended" : state.agentName ? `Chatting with ${state.agentName}` : "Chat";
   if (!state.ended) chatNodes.input.focus();
 }
 
@@ -93,6 +103,8 @@ export function renderMessage(frame) {
   }
   const previousLast = state.conversation.lastSeq;
   state.conversation.lastSeq = Math.max(previousLast, seq);
+  if (frame.sender === "agent") state.agentSeqs.add(seq);
+  unreadRecount();
   saveConversation();
   if (frame.sender === "agent") {
     setTyping(false);

@@ -3,7 +3,7 @@
 // Fields the brand's signed identity vouches for are shown read-only.
 import { el } from "../../common/dom.js";
 import { widgetApi } from "../api.js";
-import { identityToken, saveConversation, forgetConversation, state } from "../state.js";
+import { conversationFrom, saveConversation, forgetConversation, state } from "../state.js";
 import { showScreen } from "./screen.js";
 import { showSuggestions } from "./suggestions.js";
 
@@ -52,30 +52,43 @@ export function prechatForm({ offline = false, notice = "" } = {}) {
     el("p", { class: "muted", text: offline ? "We'll reply by email." : "Tell us who you are and what you need; we'll suggest answers and connect you with an agent." }),
     el("div", { class: "alert", role: "alert", id: "form-alert", hidden: true }),
   );
+  // The brand says which fixed fields are asked and which are optional; an offline message
+  // is answered by email, so it always asks for one.
+  const asks = { name: "required", email: "required", customer_id: "optional", product_id: "optional", category: "required", ...(config.prechat_fields || {}) };
+  if (offline) asks.email = "required";
+  const ask = (key, row) => (asks[key] === "hidden" ? null : fieldRow({ ...row, name: key, required: asks[key] === "required" }));
   const you = el("fieldset", {}, el("legend", { text: "About you" }));
-  you.append(
-    fieldRow({ name: "name", label: "Name", required: true, value: value("name"), locked: Boolean(identity.name), autocomplete: "name" }),
-    fieldRow({ name: "email", label: "Email", type: "email", required: true, value: value("email"), locked: Boolean(identity.email), autocomplete: "email" }),
-    fieldRow({ name: "customer_id", label: "Customer ID", value: value("customer_id"), locked: Boolean(identity.customer_id), help: "Optional: from your account or order confirmation." }),
-  );
+  you.append(...[
+    ask("name", { label: "Name", value: value("name"), locked: Boolean(identity.name), autocomplete: "name" }),
+    ask("email", { label: "Email", type: "email", value: value("email"), locked: Boolean(identity.email), autocomplete: "email", help: asks.email === "optional" ? "Optional: for the transcript and our reply if we get cut off." : null }),
+    ask("customer_id", { label: "Customer ID", value: value("customer_id"), locked: Boolean(identity.customer_id), help: asks.customer_id === "optional" ? "Optional: from your account or order confirmation." : null }),
+  ].filter(Boolean));
   for (const field of config.custom_fields) {
     const locked = Object.prototype.hasOwnProperty.call(idFields, field.key);
     const fieldValue = locked ? idFields[field.key] : (previous.custom_fields || {})[field.key] ?? "";
     you.append(fieldRow({ name: `custom_fields.${field.key}`, label: field.label, type: field.type, required: field.required, value: fieldValue, locked, pattern: field.pattern, help: field.help_text, choices: field.choices }));
   }
   const problem = el("fieldset", {}, el("legend", { text: "Your question" }));
-  problem.append(
-    fieldRow({ name: "category", label: "Topic", type: "select", required: true, value: previous.category || "", choices: config.categories }),
+  problem.append(...[
+    ask("category", { label: "Topic", type: "select", value: previous.category || "", choices: config.categories }),
     fieldRow({ name: "summary", label: "What do you need help with?", required: true, value: previous.summary || "", multiline: true }),
-    fieldRow({ name: "product_id", label: "Product ID", value: previous.product_id || "", help: "Optional: the product or order this is about." }),
-  );
+    ask("product_id", { label: "Product ID", value: previous.product_id || "", help: asks.product_id === "optional" ? "Optional: the product or order this is about." : null }),
+  ].filter(Boolean));
   const submit = el("button", { type: "submit", class: "button button-primary", text: offline ? "Send message" : "Start chat" });
-  form.append(you, problem, el("div", { class: "actions" }, submit));
+  // A fieldset with only its legend (every field about the customer hidden) is left out.
+  form.append(...[you.children.length > 1 ? you : null, problem, el("div", { class: "actions" }, submit)].filter(Boolean));
+  form.dataset.clientKey = clientKey();
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submitPrechat(form, submit, offline);
   });
   return form;
+}
+
+// 32 random characters naming this form's "Start chat" (the server's Idempotency-Key).
+function clientKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function prechatData(form) {
@@ -86,7 +99,7 @@ function prechatData(form) {
     if (input.name.startsWith("custom_fields.")) data.custom_fields[input.name.slice(14)] = fieldValue;
     else data[input.name] = fieldValue;
   }
-  if (state.identity && identityToken) data.identity = identityToken;
+  if (state.identity && state.identityToken) data.identity = state.identityToken;
   return data;
 }
 
@@ -115,7 +128,9 @@ async function submitPrechat(form, button, offline) {
   const alert = form.querySelector("#form-alert");
   alert.hidden = true;
   button.disabled = true;
-  const result = await widgetApi("POST", offline ? "/offline-messages" : "/conversations", data, { auth: false });
+  // One form, one conversation: a second click or a retried request sends the same key.
+  const headers = offline ? {} : { "Idempotency-Key": form.dataset.clientKey };
+  const result = await widgetApi("POST", offline ? "/offline-messages" : "/conversations", data, { auth: false, headers });
   button.disabled = false;
   if (!result.ok) {
     const first = showFieldErrors(form, result.data.errors);
@@ -128,7 +143,7 @@ async function submitPrechat(form, button, offline) {
     showScreen("offline-sent", el("h1", { text: "Message sent" }), el("p", { role: "status", text: result.data.detail || "Thanks, we got your message and will reply by email." }));
     return;
   }
-  state.conversation = { id: result.data.id, token: result.data.token, lastSeq: 0, pending: [], surveyDone: false };
+  state.conversation = conversationFrom({ id: result.data.id, token: result.data.token });
   saveConversation();
   showSuggestions(result.data.suggestions || [], result.data.summary);
 }

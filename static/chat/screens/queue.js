@@ -4,6 +4,7 @@ import { el } from "../../common/dom.js";
 import { widgetApi } from "../api.js";
 import { widgetSocket } from "../socket.js";
 import { forgetConversation, state } from "../state.js";
+import { chatRoot } from "./live-chat.js";
 import { showPrechat } from "./prechat.js";
 import { app, showAlert, showScreen } from "./screen.js";
 
@@ -33,9 +34,10 @@ export function showQueue(position, etaSeconds) {
   showScreen("queue",
     el("h1", { text: "Waiting for an agent" }),
     el("div", { class: "queue-status", id: "queue-status", role: "status", "aria-live": "polite" }, queueStatus(position, etaSeconds)),
-    el("p", { class: "muted", text: "Keep this page open; an agent will join you here." }),
+    el("p", { class: "muted", text: "Keep this page open; an agent will join you here. You can already write below: they will read it when they join." }),
     el("p", { class: "alert", role: "alert", id: "queue-alert", hidden: true }),
-    el("div", { class: "actions" }, leave));
+    el("div", { class: "actions" }, leave),
+    chatRoot({ queued: true }));
 }
 
 export function updateQueue(position, etaSeconds) {

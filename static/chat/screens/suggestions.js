@@ -7,6 +7,7 @@ import { forgetConversation, state } from "../state.js";
 import { showOffline } from "./prechat.js";
 import { showQueue } from "./queue.js";
 import { showAlert, showScreen } from "./screen.js";
+import { unavailableNotice } from "./unavailable.js";
 
 export function showSuggestions(suggestions, summary = "") {
   const list = el("ul", { class: "suggestions" });
@@ -54,7 +55,12 @@ async function escalateChat(button) {
   button.disabled = true;
   const result = await widgetApi("POST", `/conversations/${state.conversation.id}/escalate`);
   button.disabled = false;
-  if (result.status === 409 && ["closed", "queue_full"].includes(result.data.code)) return showOffline(result.data.detail);
+  // Nobody can come (closed, queue full, no agent with the workspace open, too long a wait):
+  // the message form, with the question already filled in.
+  if (result.status === 409 && ["closed", "queue_full", "no_agents", "wait_too_long"].includes(result.data.code)) {
+    if (state.config.offline_form) return showOffline(unavailableNotice(state.config, result.data.detail));
+    return showAlert("#suggest-alert", result.data.detail);
+  }
   if (!result.ok) return showAlert("#suggest-alert", result.data.detail);
   showQueue(result.data.position, result.data.eta_seconds);
   widgetSocket.start();
