@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 
 from knowledge.models import Category
 from tenants.models import PrechatAsk, default_prechat_fields
@@ -54,32 +55,32 @@ def _custom_value(field: CustomField, raw) -> tuple[object, str | None]:
     if field.field_type == CustomField.FieldType.CHECKBOX:
         checked = raw in (True, "true", "on", "1", 1, "yes")
         if field.required and not checked:
-            return checked, "Please tick this box to continue."
+            return checked, _("Please tick this box to continue.")
         return checked, None
     value = "" if raw is None else str(raw).strip()
     if not value:
-        return "", ("This field is required." if field.required else None)
+        return "", (_("This field is required.") if field.required else None)
     if len(value) > MAX_FIELD_VALUE:
-        return value, f"Keep it under {MAX_FIELD_VALUE} characters."
+        return value, _("Keep it under %(max)s characters.") % {"max": MAX_FIELD_VALUE}
     if field.field_type == CustomField.FieldType.EMAIL:
         try:
             validate_email(value)
         except ValidationError:
-            return value, "Enter a valid email address."
+            return value, _("Enter a valid email address.")
     if field.field_type == CustomField.FieldType.NUMBER:
         try:
             float(value)
         except ValueError:
-            return value, "Enter a number."
+            return value, _("Enter a number.")
     if field.field_type == CustomField.FieldType.SELECT and value not in field.choices:
-        return value, "Choose one of the options."
+        return value, _("Choose one of the options.")
     if field.pattern:
         try:
             matches = re.fullmatch(field.pattern, value) is not None
         except re.error:
             matches = True  # a broken pattern in the brand's settings must not lock customers out
         if not matches:
-            return value, field.help_text or "This doesn't look right; check the format."
+            return value, field.help_text or _("This doesn't look right; check the format.")
     return value, None
 
 
@@ -110,36 +111,36 @@ def prechat_validate(*, data: dict, identity: Identity | None, asks: dict | None
 
     if not name:
         if asks["name"] == PrechatAsk.REQUIRED:
-            errors["name"] = "Tell us your name."
+            errors["name"] = _("Tell us your name.")
     elif len(name) > MAX_NAME or "\x00" in name:
-        errors["name"] = f"Keep your name under {MAX_NAME} characters."
+        errors["name"] = _("Keep your name under %(max)s characters.") % {"max": MAX_NAME}
     if email or asks["email"] == PrechatAsk.REQUIRED:
         try:
             validate_email(email)
         except ValidationError:
-            errors["email"] = "Enter a valid email address so we can reach you." if email else "Enter your email address."
+            errors["email"] = _("Enter a valid email address so we can reach you.") if email else _("Enter your email address.")
     if not customer_id and asks["customer_id"] == PrechatAsk.REQUIRED:
-        errors["customer_id"] = "Enter your customer ID."
+        errors["customer_id"] = _("Enter your customer ID.")
     elif len(customer_id) > MAX_NAME or "\x00" in customer_id:
-        errors["customer_id"] = f"Keep the customer ID under {MAX_NAME} characters."
+        errors["customer_id"] = _("Keep the customer ID under %(max)s characters.") % {"max": MAX_NAME}
     if not summary:
-        errors["summary"] = "Describe your problem in a few words."
+        errors["summary"] = _("Describe your problem in a few words.")
     elif len(summary) > MAX_SUMMARY or "\x00" in summary:
-        errors["summary"] = f"Keep the description under {MAX_SUMMARY} characters."
+        errors["summary"] = _("Keep the description under %(max)s characters.") % {"max": MAX_SUMMARY}
     if not product_id and asks["product_id"] == PrechatAsk.REQUIRED:
-        errors["product_id"] = "Enter the product ID."
+        errors["product_id"] = _("Enter the product ID.")
     elif len(product_id) > MAX_PRODUCT_ID or "\x00" in product_id:
-        errors["product_id"] = f"Keep the product ID under {MAX_PRODUCT_ID} characters."
+        errors["product_id"] = _("Keep the product ID under %(max)s characters.") % {"max": MAX_PRODUCT_ID}
     category = Category.objects.filter(slug=category_slug, is_active=True).first() if category_slug else None
     if category is None and category_slug:
-        errors["category"] = "Choose one of the listed topics."
+        errors["category"] = _("Choose one of the listed topics.")
     elif category is None and asks["category"] == PrechatAsk.REQUIRED:
-        errors["category"] = "Choose what your question is about."
+        errors["category"] = _("Choose what your question is about.")
     elif category is None:
         # Not asked, or left out: the brand's first topic, so routing still has one.
         category = Category.objects.filter(is_active=True).order_by("position", "id").first()
         if category is None:
-            errors["category"] = "This brand has no topics to chat about yet."
+            errors["category"] = _("This brand has no topics to chat about yet.")
 
     submitted = data.get("custom_fields") or {}
     if not isinstance(submitted, dict):

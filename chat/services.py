@@ -79,7 +79,8 @@ def chat_unavailable_detail(*, brand: Brand, availability: str) -> str:
         Availability.NO_AGENTS: _("No one can take a chat right now."),
         Availability.WAIT_TOO_LONG: _("The wait for a chat is long right now."),
     }.get(availability, "")
-    return f"{why} {_('Leave us a message and we will reply by email.')}"
+    leave = _("Leave us a message and we will reply by email.")
+    return f"{why} {leave}"
 
 
 def next_opening(*, brand: Brand) -> datetime | None:

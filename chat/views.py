@@ -6,6 +6,7 @@ import json
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -21,10 +22,13 @@ def chat_page(request):
 def widget_script(request):
     brand = request.brand
     # json.dumps then escape "<" so nothing in the brand's name can close the script.
-    settings_json = json.dumps({"name": brand.name, "color": brand.primary_color}).replace("<", "\\u003c")
+    # The launcher's words in the visitor's language (chat.locale chose it from Accept-Language).
+    labels = {"open": gettext("Chat with %(brand)s"), "close": gettext("Close the chat"), "unread": gettext("%(count)s unread")}
+    settings_json = json.dumps({"name": brand.name, "color": brand.primary_color, "labels": labels}).replace("<", "\\u003c")
     body = render_to_string("chat/widget.js", {"settings_json": settings_json}, request=request)
     response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
+    response["Vary"] = "Accept-Language"
     return response
 
 

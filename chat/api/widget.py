@@ -1,6 +1,7 @@
 """The widget API on a brand host: JSON, no cookies; after creation, the conversation's
 token as `Authorization: Bearer <token>`. Paths are the contract in DESIGN.md."""
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -134,7 +135,7 @@ class OfflineMessageCreateView(WidgetView):
         message = offline_message_create(
             brand=self.brand, data=data, identity_token=data.get("identity") or None, reason=reason if reason != "open" else "no_agents"
         )
-        return Response({"id": message.id, "detail": "Thanks, we got your message and will reply by email."}, status=201)
+        return Response({"id": message.id, "detail": gettext("Thanks, we got your message and will reply by email.")}, status=201)
 
 
 class ConversationDetailView(WidgetConversationView):
@@ -205,13 +206,13 @@ class SurveyView(WidgetConversationView):
         data = SurveyInput(data=request.data)
         data.is_valid(raise_exception=True)
         survey = survey_answer(conversation_id=self.conversation.id, rating=data.validated_data["rating"], comment=data.validated_data.get("comment", ""))
-        return Response({"rating": survey.rating, "comment": survey.comment, "detail": "Thank you for your feedback."})
+        return Response({"rating": survey.rating, "comment": survey.comment, "detail": gettext("Thank you for your feedback.")})
 
 
 class TranscriptView(WidgetConversationView):
     @extend_schema(request=None, responses={202: DetailOut, 409: DetailOut})
     def post(self, request, conversation_id):
         transcript_email_request(brand=self.brand, conversation=self.conversation)
-        return Response({"detail": f"We're emailing the transcript to {self.conversation.customer_email}."}, status=202)
+        return Response({"detail": gettext("We're emailing the transcript to %(email)s.") % {"email": self.conversation.customer_email}}, status=202)
 
 

@@ -16,6 +16,7 @@ import { showQueue } from "./screens/queue.js";
 import { app } from "./screens/screen.js";
 import { showSuggestions } from "./screens/suggestions.js";
 import { showUnavailable, unavailableNotice } from "./screens/unavailable.js";
+import { _, format, ngettext, pageLocale } from "./i18n.js";
 
 // Back to where the stored conversation is; false when it is gone or over.
 async function resume(stored) {
@@ -70,7 +71,7 @@ async function loadConfig() {
   let result = await widgetApi("GET", `/config${token ? `?identity=${encodeURIComponent(token)}` : ""}`, undefined, { auth: false });
   if (!result.ok && token) {
     // A bad identity token must not keep the customer out: they fill in the form instead.
-    identityError = result.data.detail || "We couldn't confirm who you are.";
+    identityError = result.data.detail || _("We couldn't confirm who you are.");
     result = await widgetApi("GET", "/config", undefined, { auth: false });
   }
   return { result, identityError };
@@ -93,7 +94,7 @@ async function start(host) {
   showStart();
   tellHostStatus();
   if (identityError) {
-    app.querySelector("form").prepend(el("p", { class: "alert", role: "alert", id: "identity-error", text: `We couldn't sign you in automatically: ${identityError} Please fill in your details.` }));
+    app.querySelector("form").prepend(el("p", { class: "alert", role: "alert", id: "identity-error", text: format(_("We couldn't sign you in automatically: %(reason)s Please fill in your details."), { reason: identityError }) }));
   }
 }
 

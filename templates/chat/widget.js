@@ -79,9 +79,14 @@
   var frame = null;
   var isOpen = false;
 
+  function words(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (match, key) { return key in values ? String(values[key]) : match; });
+  }
+  var openLabel = words(settings.labels.open, { brand: settings.name });
+
   function label(open) {
-    var name = "Chat with " + settings.name;
-    button.setAttribute("aria-label", open ? "Close the chat" : unread ? name + " (" + unread + " unread)" : name);
+    var name = openLabel;
+    button.setAttribute("aria-label", open ? settings.labels.close : unread ? name + " (" + words(settings.labels.unread, { count: unread }) + ")" : name);
     button.innerHTML = open ? closeIcon : chatIcon; // fixed markup, no outside text
     badge.textContent = String(unread);
     badge.hidden = open || !unread;
@@ -99,7 +104,7 @@
     if (frame) return;
     frame = document.createElement("iframe");
     frame.src = chatUrl();
-    frame.title = "Chat with " + settings.name;
+    frame.title = openLabel;
     frame.className = prefix + "-frame";
     frame.hidden = true;
     frame.setAttribute("data-helpdesk-frame", "");

@@ -261,3 +261,66 @@ def test_a_frame_whose_parent_is_not_the_announced_origin_tells_it_nothing(live_
     assert page.evaluate("() => window.got") == []
     with schema_context("brand_alpha"):
         assert Message.objects.filter(seq=1, sender="customer").count() == 1
+
+
+def test_a_chat_in_german_through_the_widgets_data_locale(live_server_asgi, customer_context, brand_site, agent):
+    url = brand_site(snippet_page(live_server_asgi, 'data-locale="de"'))
+    page = customer_context.new_page()
+    page.goto(url)
+    page.get_by_role("button", name="Chat with Alpha Outdoor").click()  # the host page's own language
+    frame = chat_frame(page)
+    expect(frame.get_by_role("heading", name="Chat mit Alpha Outdoor")).to_be_visible()
+    expect(frame.locator("html")).to_have_attribute("lang", "de")
+    # The server's own answers come in German too.
+    frame.get_by_role("button", name="Chat starten").click()
+    expect(frame.locator("#f-name-error")).to_have_text("Bitte nennen Sie Ihren Namen.")
+    frame.get_by_label("Name").fill("Dora Kundin")
+    frame.get_by_label("E-Mail").fill("dora@example.com")
+    frame.get_by_label("Thema").select_option("shipping")
+    frame.get_by_label("Wobei brauchen Sie Hilfe?").fill("Wo ist mein Paket?")
+    frame.get_by_role("button", name="Chat starten").click()
+    frame.get_by_role("button", name="Mit einem Mitarbeiter chatten").click()
+    expect(frame.get_by_role("heading", name="Warten auf einen Mitarbeiter")).to_be_visible()
+    chat_id = conversations()[0].id
+    agent.conversation(chat_id, "/accept")
+    expect(frame.locator("#chat-title")).to_have_text("Im Chat mit Alice Agent")
+    frame.get_by_label("Nachricht", exact=True).fill("Hallo!")
+    frame.get_by_role("button", name="Senden").click()
+    expect(frame.locator("#messages .message.customer .author").last).to_have_text("Sie")
+    frame.get_by_role("button", name="Chat beenden").click()
+    expect(frame.locator("#chat-title")).to_have_text("Ihr Chat mit Alice Agent ist beendet")
+    expect(frame.get_by_role("heading", name="Wie waren wir?")).to_be_visible()
+
+
+def test_a_chat_in_french_from_the_browsers_language(live_server_asgi, new_page, agent):
+    # The brand writes in English but lets customers have their own language.
+    page = new_page(locale="fr-FR", timezone_id="Europe/Paris")
+    page.goto(live_server_asgi.url("alpha", "/chat/"))
+    expect(page.get_by_role("heading", name="Discuter avec Alpha Outdoor")).to_be_visible()
+    page.get_by_label("Nom").fill("Françoise Cliente")
+    page.get_by_label("E-mail").fill("francoise@example.com")
+    page.get_by_label("Sujet").select_option("shipping")
+    page.get_by_label("Sur quoi avez-vous besoin d'aide ?").fill("Où est mon colis ?")
+    page.get_by_role("button", name="Démarrer la discussion").click()
+    page.get_by_role("button", name="Discuter avec un conseiller").click()
+    expect(page.get_by_role("heading", name="En attente d'un conseiller")).to_be_visible()
+    chat_id = conversations()[0].id
+    agent.conversation(chat_id, "/accept")
+    expect(page.locator("#chat-title")).to_have_text("En discussion avec Alice Agent")
+    agent.conversation(chat_id, "/messages", {"body": "Bonjour !"})
+    agent_message = page.locator("#messages .message.agent")
+    expect(agent_message.locator(".bubble")).to_have_text("Bonjour !")
+    # The time in the customer's own zone and 24-hour French style.
+    with schema_context("brand_alpha"):
+        sent_at = Message.objects.get(conversation_id=chat_id, sender="agent").sent_at
+    from zoneinfo import ZoneInfo
+
+    expect(agent_message.locator("time")).to_have_text(sent_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M"))
+    page.get_by_role("button", name="Terminer la discussion").click()
+    expect(page.locator("#chat-title")).to_have_text("Votre discussion avec Alice Agent est terminée")
+    # A brand that keeps its own language is not overridden by the browser's.
+    Brand.objects.filter(slug="alpha").update(customer_locale_allowed=False)
+    page.goto(live_server_asgi.url("alpha", "/chat/"))
+    page.evaluate("() => sessionStorage.clear()")
+    page.reload()
+    expect(page.get_by_role("heading", name="Chat with Alpha Outdoor")).to_be_visible()
