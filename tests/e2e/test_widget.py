@@ -324,3 +324,32 @@ def test_a_chat_in_french_from_the_browsers_language(live_server_asgi, new_page,
     page.evaluate("() => sessionStorage.clear()")
     page.reload()
     expect(page.get_by_role("heading", name="Chat with Alpha Outdoor")).to_be_visible()
+
+
+def test_a_4000_character_line_wraps_in_the_chat_and_the_brand_admin(live_server_asgi, new_page, agent):
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    long_line = "x" * 4000
+    page = new_page(viewport={"width": 380, "height": 600})
+    page.goto(live_server_asgi.url("alpha", "/chat/"))
+    fill_form(page)
+    page.locator("#f-summary").fill(long_line[:2000])
+    page.get_by_role("button", name="Start chat").click()
+    page.get_by_role("button", name="Chat with an agent").click()
+    expect(page.locator("#queue-next")).to_be_visible()
+    chat_id = conversations()[0].id
+    agent.conversation(chat_id, "/accept")
+    agent.conversation(chat_id, "/messages", {"body": long_line})
+    expect(page.locator("#messages .message.agent")).to_have_count(1)
+    overflow = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert page.evaluate(overflow) <= 0
+
+    admin = Client()
+    admin.force_login(UserFactory(username="wrap_root", is_staff=True, is_superuser=True))
+    page.context.add_cookies([{"name": "sessionid", "value": admin.cookies["sessionid"].value, "domain": "alpha.localhost", "path": "/"}])
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(live_server_asgi.url("alpha", f"/admin/chat/conversation/{chat_id}/change/"))
+    expect(page.locator("body")).to_contain_text(long_line[:50])
+    assert page.evaluate(overflow) <= 0
