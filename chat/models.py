@@ -67,6 +67,9 @@ class Conversation(models.Model):
     summary = models.TextField(max_length=2000)
     product_id = models.CharField(max_length=120, blank=True)
     custom_fields = models.JSONField(default=dict, blank=True)
+    # What the customer's side spoke and where the customer is, for the emails sent later.
+    locale = models.CharField(max_length=10, blank=True, help_text="The customer's language when the chat started.")
+    customer_time_zone = models.CharField(max_length=64, blank=True, help_text="The customer's browser's IANA time zone.")
 
     suggested_article_ids = ArrayField(models.IntegerField(), default=list, blank=True)
     resolved_article = models.ForeignKey("knowledge.Article", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

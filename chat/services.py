@@ -13,11 +13,12 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from helpdesk.models import AgentProfile
 from knowledge.models import Article
@@ -147,6 +148,8 @@ def conversation_start(*, brand: Brand, data: dict, identity_token: str | None =
                 product_id=prechat.product_id,
                 custom_fields=prechat.custom_fields,
                 suggested_article_ids=[article.id for article in suggestions],
+                locale=translation.get_language() or "",
+                customer_time_zone=_time_zone(data.get("time_zone")),
                 last_seq=1,
             )
             # Created with the conversation, in its transaction: nobody else can hold seq 1.
@@ -158,6 +161,17 @@ def conversation_start(*, brand: Brand, data: dict, identity_token: str | None =
             raise
         return existing
     return StartedConversation(conversation=conversation, token=token, suggestions=suggestions)
+
+
+def _time_zone(value) -> str:
+    """The browser's IANA time zone name, or "" when it is not one."""
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        return ""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ""
+    return value
 
 
 def _conversation_for_client_key(*, brand: Brand, client_key: str) -> StartedConversation | None:

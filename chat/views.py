@@ -6,6 +6,7 @@ import json
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods
@@ -36,6 +37,10 @@ def widget_script(request):
 def survey_page(request, token: str):
     """The single-use survey link from the follow-up email."""
     survey = survey_get_by_email_token(token=token)
+    if survey is not None and survey.conversation.locale:
+        # The page speaks the language the chat was in, as the email did.
+        translation.activate(survey.conversation.locale)
+        request.LANGUAGE_CODE = survey.conversation.locale
     context = {"survey": survey, "ratings": range(1, 6), "error": None, "done": False}
     if survey is None or survey.is_answered:
         context["gone"] = True

@@ -55,6 +55,14 @@ T = {
     "Send feedback": ("Feedback senden", "Envoyer mon avis"),
     "Skip to content": ("Zum Inhalt springen", "Aller au contenu"),
     "Chat with us": ("Chatten Sie mit uns", "Discutez avec nous"),
+    "Your chat with %(brand)s": ("Ihr Chat mit %(brand)s", "Votre discussion avec %(brand)s"),
+    "Started %(when)s (%(zone)s)": ("Begonnen am %(when)s (%(zone)s)", "Commencée le %(when)s (%(zone)s)"),
+    "Topic: %(topic)s": ("Thema: %(topic)s", "Sujet : %(topic)s"),
+    "Thank you for contacting %(brand)s.": ("Danke, dass Sie sich an %(brand)s gewandt haben.", "Merci d'avoir contacté %(brand)s."),
+    "How did we do? Your chat with %(brand)s": ("Wie waren wir? Ihr Chat mit %(brand)s", "Qu'en avez-vous pensé ? Votre discussion avec %(brand)s"),
+    "Hello %(name)s,": ("Hallo %(name)s,", "Bonjour %(name)s,"),
+    "You recently chatted with %(agent)s. Would you rate the help you got? It takes ten seconds:": ("Sie haben kürzlich mit %(agent)s gechattet. Möchten Sie die Hilfe bewerten? Es dauert zehn Sekunden:", "Vous avez récemment discuté avec %(agent)s. Voulez-vous noter l'aide reçue ? Cela prend dix secondes :"),
+    "The link works once.": ("Der Link funktioniert einmal.", "Le lien ne fonctionne qu'une fois."),
     # The chat page (djangojs)
     "We couldn't reach the server. Check your connection and try again.": ("Wir konnten den Server nicht erreichen. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.", "Impossible de joindre le serveur. Vérifiez votre connexion et réessayez."),
     "We couldn't confirm who you are.": ("Wir konnten Sie nicht identifizieren.", "Nous n'avons pas pu confirmer votre identité."),
@@ -155,14 +163,17 @@ def fill(path: Path, index: int) -> list[str]:
         missing.append(msgid)
         return match.group(0)
 
-    text = re.sub(r'^msgid "(.+)"\nmsgstr ""$', one, text, flags=re.M)
+    # makemessages marks near-matches fuzzy with a guess (never compiled): ours replace them.
+    text = re.sub(r"^#, fuzzy\n|^#\| .*\n", "", text, flags=re.M)
+    text = re.sub(r"^#, fuzzy, ", "#, ", text, flags=re.M)
+    text = re.sub(r'^msgid "(.+)"\nmsgstr ".*"$', one, text, flags=re.M)
 
     def plural(match):
         forms = PLURALS[match.group(1)][index]
         return f'msgid "{match.group(1)}"\nmsgid_plural "{match.group(2)}"\nmsgstr[0] "{quote(forms[0])}"\nmsgstr[1] "{quote(forms[1])}"'
 
     text = re.sub(r'^msgid "(.+)"\nmsgid_plural "(.+)"\nmsgstr\[0\] ""\nmsgstr\[1\] ""$', plural, text, flags=re.M)
-    text = text.replace("#, fuzzy\n", "", 1).replace("Content-Type: text/plain; charset=CHARSET", "Content-Type: text/plain; charset=UTF-8")
+    text = text.replace("Content-Type: text/plain; charset=CHARSET", "Content-Type: text/plain; charset=UTF-8")
     path.write_text(text)
     return missing
 

@@ -35,3 +35,29 @@ def test_the_widget_api_answers_in_the_pages_language(alpha):
     Brand.objects.filter(pk=alpha.pk).update(customer_locale_allowed=False)
     english = client.post("/api/widget/v1/conversations", {}, content_type="application/json", HTTP_HOST="alpha.localhost", HTTP_ACCEPT_LANGUAGE="de-DE")
     assert english.json()["errors"]["name"] == "Tell us your name."
+
+
+@pytest.mark.django_db
+def test_the_transcript_is_in_the_chats_language_and_the_customers_zone(alpha):
+    from django_tenants.utils import schema_context
+
+    from chat.customer_emails import transcript_subject
+    from chat.models import Conversation
+    from chat.transcripts import transcript_text
+
+    form = {"name": "Dora", "email": "dora@example.com", "category": "shipping", "summary": "Wo ist mein Paket?", "time_zone": "Asia/Tokyo"}
+    created = Client().post("/api/widget/v1/conversations", form, content_type="application/json", HTTP_HOST="alpha.localhost", HTTP_X_HELPDESK_LOCALE="de")
+    assert created.status_code == 201, created.content
+    with schema_context("brand_alpha"):
+        conversation = Conversation.objects.get()
+        assert (conversation.locale, conversation.customer_time_zone) == ("de", "Asia/Tokyo")
+        # Built later (an email task), outside the request that spoke German.
+        text = transcript_text(brand=alpha, conversation=conversation)
+        subject = transcript_subject(brand=alpha, conversation=conversation)
+    assert subject == "Ihr Chat mit Alpha Outdoor"
+    assert "(Asia/Tokyo)" in text and "Thema: Shipping" in text and "Danke, dass Sie sich an Alpha Outdoor gewandt haben." in text
+    tokyo_time = conversation.created_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo")).strftime("%H:%M")
+    assert f"[{tokyo_time}] Dora: Wo ist mein Paket?" in text
+    bad = Client().post("/api/widget/v1/conversations", {**form, "time_zone": "Mars/Olympus"}, content_type="application/json", HTTP_HOST="alpha.localhost")
+    with schema_context("brand_alpha"):
+        assert Conversation.objects.get(pk=bad.json()["id"]).customer_time_zone == ""

@@ -101,6 +101,8 @@ function prechatData(form) {
     else data[input.name] = fieldValue;
   }
   if (state.identity && state.identityToken) data.identity = state.identityToken;
+  // For the emails sent later (transcript, survey): times in the customer's own zone.
+  data.time_zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
   return data;
 }
 
