@@ -190,6 +190,9 @@ def test_unread_badge_and_the_page_api(live_server_asgi, new_page, brand_site, a
     expect(badge).to_have_text("2")
     expect(page.locator("#unread-seen")).to_have_text("2")
     expect(page.get_by_role("button", name="Chat with Alpha Outdoor (2 unread)")).to_be_visible()
+    # Closed is unread for the agent too: no "Seen" while the widget is shut.
+    details = agent.conversation(chat_id, "", method="GET")
+    assert details["customer_read_seq"] < details["last_seq"]
     # Still unread after a reload: the host page kept what was seen.
     page.reload()
     expect(page.locator("[data-helpdesk-unread]")).to_have_text("2")

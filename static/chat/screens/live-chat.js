@@ -184,7 +184,8 @@ export function setTyping(isTyping) {
 }
 
 export function markRead() {
-  if (document.visibilityState === "visible") widgetSocket.send({ type: "read", up_to_seq: state.conversation.lastSeq });
+  // Not while the widget is closed on the host page: nobody has read it yet.
+  if (document.visibilityState === "visible" && state.widgetOpen) widgetSocket.send({ type: "read", up_to_seq: state.conversation.lastSeq });
 }
 
 // "Seen" under the customer's last message the agent has read.
