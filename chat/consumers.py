@@ -29,6 +29,10 @@ def _authenticate(brand, conversation_id, token, after_seq):
     return conversation, [message_frame(m) for m in missed], place
 
 
+def _conversation_now(conversation_id):
+    return Conversation.objects.only("state", "agent_id", "agent_name", "last_seq", "agent_read_seq", "ended_by").get(pk=conversation_id)
+
+
 class WidgetConsumer(JsonFrameConsumer):
     handlers = {
         "auth": "on_auth",
@@ -86,6 +90,9 @@ class WidgetConsumer(JsonFrameConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         self.conversation_id = conversation.id
+        # An agent may have joined (or the chat ended) between the read above and the join:
+        # its event went to groups this socket was not in yet, so read the state again.
+        conversation = await self.run(self.schema, _conversation_now, conversation.id)
         await self.send_json({"type": "auth.ok", "conversation_id": conversation.id, "state": conversation.state, "last_seq": conversation.last_seq, "agent": {"name": conversation.agent_name} if conversation.agent_id else None, "agent_read_seq": conversation.agent_read_seq})
         for message in missed:
             await self.send_json(message)

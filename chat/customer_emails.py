@@ -4,7 +4,8 @@ unanswered."""
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from surveys.selectors import surveys_due_for_email
 from surveys.services import survey_email_link_issue
@@ -26,7 +27,7 @@ def transcript_email_request(*, brand: Brand, conversation: Conversation) -> Out
             raise ChatError("The transcript is already on its way to you.", "already_requested", 409)
         return email_enqueue(
             to=conversation.customer_email,
-            subject=f"Your chat with {brand.name}",
+            subject=transcript_subject(brand=brand, conversation=conversation),
             body=transcript_text(brand=brand, conversation=conversation),
             kind="transcript",
             conversation=conversation,
@@ -45,18 +46,22 @@ def survey_emails_queue(*, brand: Brand, now=None) -> int:
             survey, raw = issued
             conversation = survey.conversation
             host = f"{brand.slug}.{settings.ROOT_DOMAIN}"
-            email_enqueue(
-                to=conversation.customer_email,
-                subject=f"How did we do? Your chat with {brand.name}",
-                body=(
-                    f"Hello {conversation.customer_name},\n\n"
-                    f"You recently chatted with {conversation.agent_name or brand.name}. "
-                    f"Would you rate the help you got? It takes ten seconds:\n\n"
-                    f"{settings.SITE_SCHEME}://{host}{settings.SITE_PORT_SUFFIX}/survey/{raw}/\n\n"
-                    "The link works once.\n"
-                ),
-                kind="survey",
-                conversation=conversation,
-            )
+            language = conversation.locale or brand.locale or "en"
+            link = f"{settings.SITE_SCHEME}://{host}{settings.SITE_PORT_SUFFIX}/survey/{raw}/"
+            # Sent by the sweep, outside any request: in the language the chat was in.
+            with translation.override(language):
+                subject = _("How did we do? Your chat with %(brand)s") % {"brand": brand.name}
+                body = "\n\n".join([
+                    _("Hello %(name)s,") % {"name": conversation.customer_name},
+                    _("You recently chatted with %(agent)s. Would you rate the help you got? It takes ten seconds:") % {"agent": conversation.agent_name or brand.name},
+                    link,
+                    _("The link works once."),
+                ]) + "\n"
+            email_enqueue(to=conversation.customer_email, subject=subject, body=body, kind="survey", conversation=conversation)
             count += 1
     return count
+
+
+def transcript_subject(*, brand: Brand, conversation: Conversation) -> str:
+    with translation.override(conversation.locale or brand.locale or "en"):
+        return _("Your chat with %(brand)s") % {"brand": brand.name}

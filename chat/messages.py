@@ -26,6 +26,8 @@ MAX_BODY = 4000
 MAX_CLIENT_MSG_ID = 64
 
 MESSAGE_STATES = (Conversation.State.ACTIVE,)
+# A customer may write while queued: the agent reads those lines on joining.
+CUSTOMER_MESSAGE_STATES = (Conversation.State.QUEUED, Conversation.State.ACTIVE)
 NOTE_STATES = (Conversation.State.QUEUED, Conversation.State.ACTIVE, Conversation.State.ENDED)
 SYSTEM_STATES = tuple(Conversation.State)
 
@@ -100,7 +102,8 @@ def message_params(*, conversation_id: int, sender: str, body: str, client_msg_i
     if sender == Message.Sender.SYSTEM:
         states, author = SYSTEM_STATES, ""
     else:
-        states, author = (NOTE_STATES if internal else MESSAGE_STATES), (agent.display_name if agent else None)
+        states = NOTE_STATES if internal else (CUSTOMER_MESSAGE_STATES if sender == Message.Sender.CUSTOMER else MESSAGE_STATES)
+        author = agent.display_name if agent else None
     holds = sender == Message.Sender.AGENT and not internal
     return {
         "conversation_id": conversation_id,
@@ -127,7 +130,7 @@ def customer_messages_statement(*, schema: str, batch: list[dict]) -> tuple[str,
         "conversation_ids": [params["conversation_id"] for params in batch],
         "client_msg_ids": [params["client_msg_id"] for params in batch],
         "bodies": [params["body"] for params in batch],
-        "states": [str(state) for state in MESSAGE_STATES],
+        "states": [str(state) for state in CUSTOMER_MESSAGE_STATES],
         "sender": str(Message.Sender.CUSTOMER),
     }
 

@@ -54,6 +54,9 @@ class Conversation(models.Model):
         INACTIVITY = "inactivity", "Inactivity"
 
     state = models.CharField(max_length=24, choices=State.choices, default=State.SUGGESTING, db_index=True)
+    # The client's idempotency key for "Start chat": the same key makes no second
+    # conversation (a double click, a retried request, the widget reloaded mid-request).
+    client_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     token_hash = models.CharField(max_length=64, unique=True)
 
     customer_name = models.CharField(max_length=120)
@@ -64,6 +67,9 @@ class Conversation(models.Model):
     summary = models.TextField(max_length=2000)
     product_id = models.CharField(max_length=120, blank=True)
     custom_fields = models.JSONField(default=dict, blank=True)
+    # What the customer's side spoke and where the customer is, for the emails sent later.
+    locale = models.CharField(max_length=10, blank=True, help_text="The customer's language when the chat started.")
+    customer_time_zone = models.CharField(max_length=64, blank=True, help_text="The customer's browser's IANA time zone.")
 
     suggested_article_ids = ArrayField(models.IntegerField(), default=list, blank=True)
     resolved_article = models.ForeignKey("knowledge.Article", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -173,7 +179,10 @@ class OfflineMessage(models.Model):
     summary = models.TextField(max_length=2000)
     product_id = models.CharField(max_length=120, blank=True)
     custom_fields = models.JSONField(default=dict, blank=True)
-    reason = models.CharField(max_length=24, choices=[("closed", "Outside business hours"), ("queue_full", "Queue full"), ("no_agents", "No agent available")])
+    reason = models.CharField(
+        max_length=24,
+        choices=[("closed", "Outside business hours"), ("queue_full", "Queue full"), ("no_agents", "No agent available"), ("wait_too_long", "Wait too long")],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     handled_at = models.DateTimeField(null=True, blank=True)
     handled_by_agent_id = models.IntegerField(null=True, blank=True)

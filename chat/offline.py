@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.models import AgentProfile
-from tenants.models import Brand
+from tenants.models import Brand, PrechatAsk
 
 from .errors import ChatError
 from .messages import message_validate
@@ -16,7 +16,8 @@ from .services import identity_from_token
 
 def offline_message_create(*, brand: Brand, data: dict, identity_token: str | None, reason: str) -> OfflineMessage:
     identity = identity_from_token(brand=brand, token=identity_token)
-    prechat = prechat_validate(data=data, identity=identity)
+    # The answer goes by email, whatever the brand's chat form leaves optional.
+    prechat = prechat_validate(data=data, identity=identity, asks={**brand.prechat_fields, "email": PrechatAsk.REQUIRED})
     return OfflineMessage.objects.create(
         customer_name=prechat.name, customer_email=prechat.email, customer_external_id=prechat.customer_id,
         category=prechat.category, summary=prechat.summary, product_id=prechat.product_id,

@@ -7,29 +7,35 @@ chat.messages, transfers chat.transfers, offline messages chat.offline, emails t
 customer chat.customer_emails.
 """
 
+import base64
+import hashlib
+import hmac
+import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from helpdesk.models import AgentProfile
 from knowledge.models import Article
-from knowledge.selectors import suggestions_for
+from knowledge.selectors import articles_by_ids, suggestions_for
 from knowledge.services import suggestion_outcome_record
 from realtime import events
 from realtime.publish import publish_on_commit
 from routing import services as routing
-from routing.selectors import queue_length, queue_place, queue_places
+from routing.selectors import connected_agent_exists, queue_length, queue_place, queue_places, wait_quote_for_newcomer
 from surveys.services import survey_request
 from tenants.models import Brand
-from tenants.selectors import brand_is_open
+from tenants.selectors import brand_is_open, brand_next_opening
 
 from .errors import ChatError
 from .identity import Identity, IdentityError, identity_verify
 from .messages import system_message_add
-from .models import AgentSegment, Conversation
+from .models import AgentSegment, Conversation, Message
 from .prechat import prechat_validate
 from .segments import segment_close, segment_start
 
@@ -39,13 +45,61 @@ FINISHED_STATES = (Conversation.State.ENDED, Conversation.State.ABANDONED, Conve
 
 # --- Starting -------------------------------------------------------------------------
 
-def chat_availability(*, brand: Brand) -> str:
-    """"open", or why a chat cannot be queued now: "closed" or "queue_full"."""
+class Availability(models.TextChoices):
+    """Whether a chat can be queued now, or why not (also the OfflineMessage reasons)."""
+
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Outside business hours"
+    QUEUE_FULL = "queue_full", "Queue full"
+    NO_AGENTS = "no_agents", "No agent available"
+    WAIT_TOO_LONG = "wait_too_long", "Wait too long"
+
+
+def chat_availability(*, brand: Brand, category: str | None = None) -> str:
+    """"open", or why a chat cannot be queued now. With a category (the moment before
+    queueing) it also asks whether an agent for it has the workspace open and whether the
+    wait would be longer than the brand allows."""
     if not brand_is_open(brand=brand):
-        return "closed"
+        return Availability.CLOSED
     if queue_length(brand_id=brand.id) >= brand.max_queue_length:
-        return "queue_full"
-    return "open"
+        return Availability.QUEUE_FULL
+    if category is not None:
+        if brand.offline_when_no_agent and not connected_agent_exists(brand_id=brand.id, category=category):
+            return Availability.NO_AGENTS
+        if brand.max_wait_seconds is not None and wait_quote_for_newcomer(brand_id=brand.id, category=category) > brand.max_wait_seconds:
+            return Availability.WAIT_TOO_LONG
+    return Availability.OPEN
+
+
+def chat_unavailable_detail(*, brand: Brand, availability: str) -> str:
+    """What the customer reads instead of the queue: why, and when someone will answer."""
+    from django.utils.translation import gettext as _
+
+    why = {
+        Availability.CLOSED: _("We're closed right now."),
+        Availability.QUEUE_FULL: _("All our agents are busy and the queue is full."),
+        Availability.NO_AGENTS: _("No one can take a chat right now."),
+        Availability.WAIT_TOO_LONG: _("The wait for a chat is long right now."),
+    }.get(availability, "")
+    leave = _("Leave us a message and we will reply by email.")
+    return f"{why} {leave}"
+
+
+def next_opening(*, brand: Brand) -> datetime | None:
+    """When the brand next opens (None when open now or it keeps no hours)."""
+    return brand_next_opening(brand=brand)
+
+
+# A client key is the client's own random name for one "Start chat": long enough that it
+# cannot be guessed, because the same key answers with the same conversation token.
+CLIENT_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def client_key_token(*, schema: str, client_key: str) -> str:
+    """The conversation token for a client key, derived (not stored: only its hash is) so
+    that a repeated request gets the token the first one got."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"conversation-token:{schema}:{client_key}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def identity_from_token(*, brand: Brand, token) -> Identity | None:
@@ -64,27 +118,73 @@ class StartedConversation:
     conversation: Conversation
     token: str
     suggestions: list[Article]
+    created: bool = True  # False when an earlier request with the same client key made it
 
 
-def conversation_start(*, brand: Brand, data: dict, identity_token: str | None = None) -> StartedConversation:
+def conversation_start(*, brand: Brand, data: dict, identity_token: str | None = None, client_key: str | None = None) -> StartedConversation:
+    """Create the conversation from the pre-chat form. The question is its first message
+    (seq 1, from the customer), so the transcript starts where the customer did. With a
+    client key, the same key gives back the same conversation and token."""
+    if client_key is not None and (not isinstance(client_key, str) or not CLIENT_KEY.match(client_key)):
+        raise ChatError("The idempotency key must be 16 to 64 letters, digits, '-' or '_'.", "bad_client_key", 400)
+    if client_key:
+        existing = _conversation_for_client_key(brand=brand, client_key=client_key)
+        if existing is not None:
+            return existing
     identity = identity_from_token(brand=brand, token=identity_token)
-    prechat = prechat_validate(data=data, identity=identity)
-    token = Conversation.new_token()
+    prechat = prechat_validate(data=data, identity=identity, asks=brand.prechat_fields)
+    token = client_key_token(schema=brand.schema_name, client_key=client_key) if client_key else Conversation.new_token()
     suggestions = suggestions_for(category=prechat.category, text=prechat.summary, product_id=prechat.product_id, custom_fields=prechat.custom_fields)
-    with transaction.atomic():
-        conversation = Conversation.objects.create(
-            token_hash=Conversation.hash_token(token),
-            customer_name=prechat.name,
-            customer_email=prechat.email,
-            customer_external_id=prechat.customer_id,
-            identity_verified=prechat.identity_verified,
-            category=prechat.category,
-            summary=prechat.summary,
-            product_id=prechat.product_id,
-            custom_fields=prechat.custom_fields,
-            suggested_article_ids=[article.id for article in suggestions],
-        )
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.create(
+                client_key=client_key or None,
+                token_hash=Conversation.hash_token(token),
+                customer_name=prechat.name,
+                customer_email=prechat.email,
+                customer_external_id=prechat.customer_id,
+                identity_verified=prechat.identity_verified,
+                category=prechat.category,
+                summary=prechat.summary,
+                product_id=prechat.product_id,
+                custom_fields=prechat.custom_fields,
+                suggested_article_ids=[article.id for article in suggestions],
+                locale=translation.get_language() or "",
+                customer_time_zone=_time_zone(data.get("time_zone")),
+                last_seq=1,
+            )
+            # Created with the conversation, in its transaction: nobody else can hold seq 1.
+            Message.objects.create(conversation=conversation, seq=1, sender=Message.Sender.CUSTOMER, author_name=prechat.name, body=prechat.summary)
+    except IntegrityError:
+        # The same key at the same moment from another request: that one made it.
+        existing = _conversation_for_client_key(brand=brand, client_key=client_key) if client_key else None
+        if existing is None:
+            raise
+        return existing
     return StartedConversation(conversation=conversation, token=token, suggestions=suggestions)
+
+
+def _time_zone(value) -> str:
+    """The browser's IANA time zone name, or "" when it is not one."""
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        return ""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ""
+    return value
+
+
+def _conversation_for_client_key(*, brand: Brand, client_key: str) -> StartedConversation | None:
+    conversation = Conversation.objects.filter(client_key=client_key).first()
+    if conversation is None:
+        return None
+    return StartedConversation(
+        conversation=conversation,
+        token=client_key_token(schema=brand.schema_name, client_key=client_key),
+        suggestions=articles_by_ids(conversation.suggested_article_ids),
+        created=False,
+    )
 
 
 # --- Step 5: self-service or the queue --------------------------------------------------
@@ -121,10 +221,9 @@ def conversation_escalate(*, brand: Brand, conversation: Conversation) -> dict:
         elif conversation.state != Conversation.State.SUGGESTING:
             raise ChatError("This conversation cannot be queued now.", "bad_state", 409)
         else:
-            availability = chat_availability(brand=brand)
-            if availability != "open":
-                detail = "We're closed right now." if availability == "closed" else "All our agents are busy and the queue is full."
-                raise ChatError(detail + " Leave us a message and we'll get back to you by email.", availability, 409)
+            availability = chat_availability(brand=brand, category=conversation.category.slug)
+            if availability != Availability.OPEN:
+                raise ChatError(chat_unavailable_detail(brand=brand, availability=availability), availability, 409)
             suggestion_outcome_record(problem=conversation.summary, product_id=conversation.product_id, article_ids=conversation.suggested_article_ids, outcome="rejected")
             conversation.state = Conversation.State.QUEUED
             conversation.queued_at = timezone.now()

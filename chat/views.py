@@ -6,6 +6,8 @@ import json
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -21,10 +23,13 @@ def chat_page(request):
 def widget_script(request):
     brand = request.brand
     # json.dumps then escape "<" so nothing in the brand's name can close the script.
-    settings_json = json.dumps({"name": brand.name, "color": brand.primary_color}).replace("<", "\\u003c")
+    # The launcher's words in the visitor's language (chat.locale chose it from Accept-Language).
+    labels = {"open": gettext("Chat with %(brand)s"), "close": gettext("Close the chat"), "unread": gettext("%(count)s unread")}
+    settings_json = json.dumps({"name": brand.name, "color": brand.primary_color, "labels": labels}).replace("<", "\\u003c")
     body = render_to_string("chat/widget.js", {"settings_json": settings_json}, request=request)
     response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
+    response["Vary"] = "Accept-Language"
     return response
 
 
@@ -32,6 +37,10 @@ def widget_script(request):
 def survey_page(request, token: str):
     """The single-use survey link from the follow-up email."""
     survey = survey_get_by_email_token(token=token)
+    if survey is not None and survey.conversation.locale:
+        # The page speaks the language the chat was in, as the email did.
+        translation.activate(survey.conversation.locale)
+        request.LANGUAGE_CODE = survey.conversation.locale
     context = {"survey": survey, "ratings": range(1, 6), "error": None, "done": False}
     if survey is None or survey.is_answered:
         context["gone"] = True

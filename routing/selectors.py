@@ -23,6 +23,23 @@ def eligible_agent_states(*, brand_id: int, category: str):
     return AgentState.objects.filter(staffed, presence=AgentState.Presence.ONLINE)
 
 
+def connected_agent_exists(*, brand_id: int, category: str) -> bool:
+    """Whether an agent who could take the chat is online with a live connection: presence
+    set over HTTP alone is not someone who will see the offer."""
+    return eligible_agent_states(brand_id=brand_id, category=category).filter(connections__gt=0).exists()
+
+
+def wait_quote_for_newcomer(*, brand_id: int, category: str) -> int:
+    """The wait a customer joining the category's queue now would be quoted, in seconds."""
+    ahead = waiting_entries(brand_id=brand_id).filter(category=category).count()
+    load = eligible_agent_states(brand_id=brand_id, category=category).aggregate(capacity=Sum("agent__max_concurrent_chats"), busy=Sum("active_chats"))
+    eta, _ = wait_quote(
+        position=ahead + 1, eligible_capacity=load["capacity"] or 0, busy_slots=load["busy"] or 0,
+        history=queue_history(brand_id=brand_id, category=category), now=timezone.now().timestamp(),
+    )
+    return int(round(eta))
+
+
 def waiting_entries(*, brand_id: int):
     return QueueEntry.objects.filter(brand_id=brand_id, state=QueueEntry.State.WAITING).order_by("-priority", "entered_at", "id")
 

@@ -36,6 +36,35 @@ def validate_business_hours(value) -> None:
                 raise ValidationError(f"{day}: {interval[0]}-{interval[1]} must start before it ends, within 00:00-24:00.")
 
 
+PRECHAT_FIELDS = ("name", "email", "customer_id", "product_id", "category")
+
+
+class PrechatAsk(models.TextChoices):
+    """How the pre-chat form asks for one of its fixed fields."""
+
+    REQUIRED = "required", "Required"
+    OPTIONAL = "optional", "Optional"
+    HIDDEN = "hidden", "Not asked"
+
+
+def default_prechat_fields() -> dict:
+    """The form as it always was; a brand lightens it by making fields optional or hidden."""
+    return {"name": "required", "email": "required", "customer_id": "optional", "product_id": "optional", "category": "required"}
+
+
+def validate_prechat_fields(value) -> None:
+    """{"name": "required" | "optional" | "hidden", ...} for the fixed pre-chat fields."""
+    from django.core.exceptions import ValidationError
+
+    if not isinstance(value, dict):
+        raise ValidationError('Pre-chat fields are an object such as {"email": "optional"}.')
+    for key, ask in value.items():
+        if key not in PRECHAT_FIELDS:
+            raise ValidationError(f"Unknown pre-chat field {key!r}; use {', '.join(PRECHAT_FIELDS)}.")
+        if ask not in PrechatAsk.values:
+            raise ValidationError(f"{key}: one of {', '.join(PrechatAsk.values)}.")
+
+
 def brand_logo_path(brand: "Brand", filename: str) -> str:
     # Files are kept under the brand's own folder so brands never share a path.
     return f"brands/{brand.schema_name}/logo/{filename}"
@@ -86,6 +115,25 @@ class Brand(TenantMixin):
     routing_policy = models.CharField(max_length=16, choices=RoutingPolicy.choices, default=RoutingPolicy.LEAST_BUSY)
     offer_timeout_seconds = models.PositiveIntegerField(default=30, help_text="How long an agent has to accept an offered chat.")
     max_queue_length = models.PositiveIntegerField(default=50, help_text="Beyond this many waiting chats the page takes offline messages.")
+    prechat_fields = models.JSONField(
+        default=default_prechat_fields,
+        blank=True,
+        validators=[validate_prechat_fields],
+        help_text='Which fixed pre-chat fields are asked: {"email": "required" | "optional" | "hidden", ...}; '
+        "the question (summary) is always asked. A field left out is optional.",
+    )
+    offline_form_enabled = models.BooleanField(
+        default=True, help_text="Take messages by email when no chat is possible; without it the widget's launcher hides while the brand is closed."
+    )
+    offline_when_no_agent = models.BooleanField(
+        default=True, help_text="Offer the offline form instead of the queue when no agent for the topic has the workspace open."
+    )
+    max_wait_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Offer the offline form instead of the queue when the estimated wait is longer than this."
+    )
+    customer_locale_allowed = models.BooleanField(
+        default=True, help_text="Speak the customer's language (their browser's Accept-Language) when it is one we have; otherwise the brand's locale."
+    )
     identity_secret = models.CharField(
         max_length=64,
         default=new_identity_secret,

@@ -74,3 +74,32 @@ def brand_is_open(*, brand: Brand, at=None) -> bool:
         if start_h * 60 + start_m <= minute_of_day < end_h * 60 + end_m:
             return True
     return False
+
+
+def brand_next_opening(*, brand: Brand, at=None):
+    """The next moment (an aware datetime in the brand's time zone) the brand opens after
+    `at` (default now), within a week; None when it is open at `at` or keeps no hours."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from .models import WEEKDAYS
+
+    hours = brand.business_hours or {}
+    if not any(hours.get(day) for day in WEEKDAYS):
+        return None
+    now = at or timezone.now()
+    if brand_is_open(brand=brand, at=now):
+        return None
+    zone = ZoneInfo(brand.time_zone or "UTC")
+    local = now.astimezone(zone)
+    for days_ahead in range(8):
+        day = local.date() + timedelta(days=days_ahead)
+        starts = sorted(start for start, _ in hours.get(WEEKDAYS[day.weekday()], []))
+        for start in starts:
+            hour, minute = (int(x) for x in start.split(":"))
+            opening = datetime.combine(day, time(hour, minute), tzinfo=zone)
+            if opening > local:
+                return opening
+    return None

@@ -28,6 +28,13 @@ SESSION_BRAND_SETTINGS = {
     "routing_policy": "least_busy",
     "offer_timeout_seconds": 30,
     "max_queue_length": 50,
+    # Tests that queue chats without an agent socket open (most of them) keep queueing; the
+    # widget tests turn the offline offer back on (tests/chat/test_no_agent.py).
+    "offline_when_no_agent": False,
+    "offline_form_enabled": True,
+    "max_wait_seconds": None,
+    "customer_locale_allowed": True,
+    "prechat_fields": {"name": "required", "email": "required", "customer_id": "optional", "product_id": "optional", "category": "required"},
 }
 KEEP_TABLES = {"tenants_brand", "tenants_domain", "django_migrations", "django_content_type", "auth_permission"}
 

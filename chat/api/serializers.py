@@ -5,11 +5,12 @@ from rest_framework import serializers
 
 
 class PrechatInput(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
-    email = serializers.EmailField()
+    name = serializers.CharField(max_length=120, required=False, help_text="Required unless the brand's prechat_fields say otherwise (GET config).")
+    email = serializers.EmailField(required=False, help_text="Required unless the brand's prechat_fields say otherwise; always for an offline message.")
     customer_id = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    category = serializers.SlugField(help_text="One of the brand's categories (GET config).")
-    summary = serializers.CharField(max_length=2000)
+    category = serializers.SlugField(required=False, help_text="One of the brand's categories (GET config); when not asked, the brand's first.")
+    summary = serializers.CharField(max_length=2000, help_text="The question; stored as the transcript's first message (seq 1).")
+    client_key = serializers.CharField(required=False, min_length=16, max_length=64, help_text="Same as the Idempotency-Key header.")
     product_id = serializers.CharField(max_length=120, required=False, allow_blank=True)
     custom_fields = serializers.DictField(required=False, help_text="The brand's custom fields by key.")
     identity = serializers.CharField(required=False, help_text="A signed identity token from the brand's server.")

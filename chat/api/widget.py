@@ -1,6 +1,7 @@
 """The widget API on a brand host: JSON, no cookies; after creation, the conversation's
 token as `Authorization: Bearer <token>`. Paths are the contract in DESIGN.md."""
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -12,7 +13,7 @@ from chat.errors import ChatError
 from chat.messages import message_send, seq_parse
 from chat.models import Conversation, CustomField, Message
 from chat.offline import offline_message_create
-from chat.prechat import PrechatInvalid
+from chat.prechat import PrechatInvalid, prechat_asks
 from chat.selectors import ConversationNotFound, conversation_get_for_customer, message_frame, messages_after
 from knowledge.models import Category
 from knowledge.selectors import article_payload, articles_by_ids
@@ -84,6 +85,8 @@ class ConfigView(WidgetView):
     @extend_schema(parameters=[OpenApiParameter("identity", str, description="A signed identity token to prefill from.")], responses={200: dict, 400: DetailOut})
     def get(self, request):
         brand = self.brand
+        availability = services.chat_availability(brand=brand)
+        opening = services.next_opening(brand=brand)
         identity = None
         token = request.query_params.get("identity")
         if token:
@@ -92,7 +95,11 @@ class ConfigView(WidgetView):
         return Response(
             {
                 "brand": {"name": brand.name, "slug": brand.slug, "color": brand.primary_color, "logo": brand.logo.url if brand.logo else None, "locale": brand.locale},
-                "availability": services.chat_availability(brand=brand),
+                "availability": availability,
+                "availability_detail": services.chat_unavailable_detail(brand=brand, availability=availability) if availability != "open" else "",
+                "next_opening": opening.isoformat() if opening else None,
+                "offline_form": brand.offline_form_enabled,
+                "prechat_fields": prechat_asks(brand.prechat_fields),
                 "categories": [{"slug": c.slug, "name": c.name} for c in Category.objects.filter(is_active=True)],
                 "custom_fields": [
                     {"key": f.key, "label": f.label, "type": f.field_type, "required": f.required, "choices": f.choices, "pattern": f.pattern, "help_text": f.help_text}
@@ -105,25 +112,31 @@ class ConfigView(WidgetView):
 
 
 class ConversationCreateView(WidgetView):
-    @extend_schema(request=PrechatInput, responses={201: ConversationOut, 400: DetailOut})
+    @extend_schema(
+        request=PrechatInput,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, description="The client's key for this start (16-64 of A-Z a-z 0-9 - _); the same key answers with the same conversation and token (200).")],
+        responses={201: ConversationOut, 200: ConversationOut, 400: DetailOut},
+    )
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
-        started = services.conversation_start(brand=self.brand, data=data, identity_token=data.get("identity") or None)
+        client_key = request.headers.get("Idempotency-Key") or data.get("client_key") or None
+        started = services.conversation_start(brand=self.brand, data=data, identity_token=data.get("identity") or None, client_key=client_key)
         body = conversation_payload(started.conversation, brand=self.brand)
         body["suggestions"] = [article_payload(a) for a in started.suggestions]  # with each one's score and why
         body["token"] = started.token
-        return Response(body, status=201)
+        return Response(body, status=201 if started.created else 200)
 
 
 class OfflineMessageCreateView(WidgetView):
     @extend_schema(request=PrechatInput, responses={201: DetailOut, 400: DetailOut})
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
-        reason = services.chat_availability(brand=self.brand)
+        category = data.get("category") if isinstance(data.get("category"), str) else None
+        reason = services.chat_availability(brand=self.brand, category=category)
         message = offline_message_create(
             brand=self.brand, data=data, identity_token=data.get("identity") or None, reason=reason if reason != "open" else "no_agents"
         )
-        return Response({"id": message.id, "detail": "Thanks, we got your message and will reply by email."}, status=201)
+        return Response({"id": message.id, "detail": gettext("Thanks, we got your message and will reply by email.")}, status=201)
 
 
 class ConversationDetailView(WidgetConversationView):
@@ -194,13 +207,13 @@ class SurveyView(WidgetConversationView):
         data = SurveyInput(data=request.data)
         data.is_valid(raise_exception=True)
         survey = survey_answer(conversation_id=self.conversation.id, rating=data.validated_data["rating"], comment=data.validated_data.get("comment", ""))
-        return Response({"rating": survey.rating, "comment": survey.comment, "detail": "Thank you for your feedback."})
+        return Response({"rating": survey.rating, "comment": survey.comment, "detail": gettext("Thank you for your feedback.")})
 
 
 class TranscriptView(WidgetConversationView):
     @extend_schema(request=None, responses={202: DetailOut, 409: DetailOut})
     def post(self, request, conversation_id):
         transcript_email_request(brand=self.brand, conversation=self.conversation)
-        return Response({"detail": f"We're emailing the transcript to {self.conversation.customer_email}."}, status=202)
+        return Response({"detail": gettext("We're emailing the transcript to %(email)s.") % {"email": self.conversation.customer_email}}, status=202)
 
 

@@ -7,6 +7,7 @@ import { markNotSent, markSeen, renderMessage, resendPending, setConnection, set
 import { POSITION_UNKNOWN, showLeft, showQueue, updateQueue } from "./screens/queue.js";
 import { app } from "./screens/screen.js";
 import { showExpired } from "./screens/unavailable.js";
+import { _, format, ngettext, pageLocale } from "./i18n.js";
 
 function handleFrame(frame) {
   switch (frame.type) {
@@ -16,8 +17,9 @@ function handleFrame(frame) {
       if (frame.state === "active") {
         showChat();
         resendPending();
-      } else if (frame.state === "queued" && app.dataset.screen !== "queue") {
-        showQueue(POSITION_UNKNOWN, 0);
+      } else if (frame.state === "queued") {
+        if (app.dataset.screen !== "queue") showQueue(POSITION_UNKNOWN, 0);
+        resendPending();
       }
       if (frame.agent_read_seq) queueMicrotask(() => markSeen(frame.agent_read_seq));
       break;
@@ -28,7 +30,7 @@ function handleFrame(frame) {
       if (!state.ended && app.dataset.screen !== "chat") updateQueue(frame.position, frame.eta_seconds);
       break;
     case "agent.joined":
-      state.agentName = frame.agent?.name || "An agent";
+      state.agentName = frame.agent?.name || _("An agent");
       state.hadAgent = true;
       showChat();
       break;
@@ -63,7 +65,7 @@ function handleFrame(frame) {
 }
 
 function handleDrop(close) {
-  setConnection("Reconnecting…");
+  setConnection(_("Reconnecting…"));
   if (close.code === UNAUTHORIZED) {
     widgetSocket.stop();
     forgetConversation();

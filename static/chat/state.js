@@ -1,25 +1,26 @@
-// What the chat page knows about the customer and their conversation, and the copy of the
-// conversation kept in sessionStorage so a reload (or the widget reopened) resumes the chat.
+// What the chat page knows about the customer and their conversation. The conversation is
+// kept where a reload (or the widget reopened, or a second tab of the brand's site) finds it:
+// see host.js for where that is.
+import { hostStore } from "./host.js";
 
-const STORE_KEY = `helpdesk.chat.${location.host}`;
-
-// The signed identity the brand's site passed to the widget (?identity=…), if any.
-export const identityToken = new URLSearchParams(location.search).get("identity") || "";
+const params = new URLSearchParams(location.search);
 
 export const state = {
   config: null, // GET /config: the brand, its custom fields, categories, availability
+  identityToken: params.get("identity") || "", // the signed identity the brand's site passed, if any
   identity: null, // the verified prefill, when the brand passed a good token
-  conversation: null, // {id, token, lastSeq, pending: [{client_msg_id, body}], surveyDone}
+  conversation: null, // {id, token, lastSeq, pending: [{client_msg_id, body}], surveyDone, seenSeq}
   shownSeqs: new Set(), // every message seq in the page, so a replayed frame is shown once
+  agentSeqs: new Set(), // seqs of the agent's messages, for the launcher's unread count
+  widgetOpen: true, // false while the widget's frame is closed on the host page
   agentName: "",
   hadAgent: undefined, // false when the chat ended without an agent: no survey then
   ended: false,
-  lastPrechat: {}, // what the customer typed in the form, kept when it comes back
+  lastPrechat: {}, // what the customer typed in the form (or the host page prefilled)
 };
 
 export function saveConversation() {
-  if (state.conversation) sessionStorage.setItem(STORE_KEY, JSON.stringify(state.conversation));
-  else sessionStorage.removeItem(STORE_KEY);
+  hostStore(state.conversation);
 }
 
 // The conversation is over or gone: the next visit starts afresh.
@@ -28,12 +29,8 @@ export function forgetConversation() {
   saveConversation();
 }
 
-export function loadConversation() {
-  try {
-    const stored = JSON.parse(sessionStorage.getItem(STORE_KEY) || "null");
-    if (stored && stored.id && stored.token) return { lastSeq: 0, pending: [], surveyDone: false, ...stored };
-  } catch (error) {
-    /* a corrupt entry: start afresh */
-  }
+// A stored conversation as the page uses it, or null when it is not one.
+export function conversationFrom(stored) {
+  if (stored && typeof stored === "object" && stored.id && stored.token) return { lastSeq: 0, pending: [], surveyDone: false, seenSeq: 0, ...stored };
   return null;
 }

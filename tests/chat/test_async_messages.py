@@ -60,12 +60,13 @@ def test_a_retry_is_answered_with_the_stored_message_and_stores_nothing():
     assert [row for row in stored(brand.schema_name, conversation.id) if row[2] == "once"] == [(first.seq, "customer", "once")]
 
 
-def test_a_chat_still_queued_or_ended_refuses_messages_as_the_service_does():
-    brand, queued, _ = conversation_started()
+def test_a_chat_not_yet_queued_refuses_messages_as_the_service_does():
+    brand, queued, _ = conversation_started()  # still showing suggestions
     with pytest.raises(ChatError) as refused:
         asyncio.run(customer_message_send(schema=brand.schema_name, conversation_id=queued.id, body="hello?", client_msg_id=None))
     assert refused.value.code == "bad_state"
-    assert stored(brand.schema_name, queued.id) == []
+    # Only the question from the form, stored as the first message when the chat started.
+    assert stored(brand.schema_name, queued.id) == [(1, "customer", "Where is my parcel?")]
 
     with pytest.raises(ChatError) as empty:
         asyncio.run(customer_message_send(schema=brand.schema_name, conversation_id=queued.id, body="   ", client_msg_id=None))
@@ -180,7 +181,7 @@ def test_messages_that_arrive_together_are_stored_together_in_order(monkeypatch,
     assert all(created for _, created, _ in results)
     assert max(size for _, size in sizes) > 1 and len(sizes) < len(results)
     for brand, conversation, _ in chats:
-        mine = [(seq, body) for seq, sender, body in stored(brand.schema_name, conversation.id) if sender == "customer"]
+        mine = [(seq, body) for seq, sender, body in stored(brand.schema_name, conversation.id) if sender == "customer" and seq > 1]  # seq 1: the question
         # A conversation's messages keep the order they were sent in, with consecutive numbers.
         assert [body for _, body in mine] == [f"{conversation.id}-{n}" for n in range(4)]
         assert [seq for seq, _ in mine] == list(range(mine[0][0], mine[0][0] + 4))
@@ -213,8 +214,8 @@ def test_a_retry_or_a_closed_chat_in_a_batch_spoils_nothing_for_the_others(monke
     together = sizes.index((brand.schema_name, 3))
     assert sizes[together + 1:together + 4] == [(brand.schema_name, 1)] * 3
     assert [body for _, _, body in stored(brand.schema_name, first.id) if body == "original"] == ["original"]
-    assert [body for _, sender, body in stored(brand.schema_name, second.id) if sender == "customer"] == ["first out", "fresh"]
-    assert stored(brand.schema_name, queued.id) == []
+    assert [body for seq, sender, body in stored(brand.schema_name, second.id) if sender == "customer" and seq > 1] == ["first out", "fresh"]
+    assert [seq for seq, _, _ in stored(brand.schema_name, queued.id)] == [1]  # the question only
 
 
 def test_each_brand_gets_its_own_statement(monkeypatch, settings):
@@ -232,5 +233,5 @@ def test_each_brand_gets_its_own_statement(monkeypatch, settings):
     asyncio.run(both())
 
     assert {schema for schema, _ in sizes} == {alpha.schema_name, beta.schema_name}
-    assert [body for _, sender, body in stored(alpha.schema_name, ours.id) if sender == "customer"] == [f"to alpha {n}" for n in range(3)]
-    assert [body for _, sender, body in stored(beta.schema_name, theirs.id) if sender == "customer"] == [f"to beta {n}" for n in range(3)]
+    assert [body for seq, sender, body in stored(alpha.schema_name, ours.id) if sender == "customer" and seq > 1] == [f"to alpha {n}" for n in range(3)]
+    assert [body for seq, sender, body in stored(beta.schema_name, theirs.id) if sender == "customer" and seq > 1] == [f"to beta {n}" for n in range(3)]

@@ -72,7 +72,9 @@ def test_journey_over_http(alpha, staffed_agent):
     assert note.status_code == 201
 
     customer_view = client.get(f"{url}/messages?after_seq=0", **auth).json()["messages"]
-    assert [m["body"] for m in customer_view if m["sender"] != "system"] == ["Hello?", "Hi Dana"]
+    # The question from the form opens the transcript, as the customer's first message.
+    assert customer_view[0]["seq"] == 1 and customer_view[0]["sender"] == "customer"
+    assert [m["body"] for m in customer_view[1:] if m["sender"] != "system"] == ["Hello?", "Hi Dana"]
     assert [m["seq"] for m in customer_view] == sorted(m["seq"] for m in customer_view)
 
     ended = client.post(f"/api/agent/v1/brands/alpha/conversations/{body['id']}/end", **headers)
@@ -149,4 +151,4 @@ async def test_sockets_carry_messages_both_ways(alpha, staffed_agent):
         with schema_context("brand_alpha"):
             return Conversation.objects.get(pk=body["id"]).state, Message.objects.filter(conversation_id=body["id"], sender="customer").count()
 
-    assert await database_sync_to_async(stored)() == ("active", 1)
+    assert await database_sync_to_async(stored)() == ("active", 2)  # the question, then the socket's message

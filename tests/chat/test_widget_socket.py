@@ -22,12 +22,12 @@ async def test_auth_then_messages_typing_read_and_end(sockets):
     brand, conversation, token = await database_sync_to_async(conversation_active)(agent=agent)
     customer, ok = await sockets.widget_authed(conversation.id, token)
     assert ok["state"] == "active" and ok["agent"]["name"] == agent.display_name
-    backlog = [await customer.receive_json_from() for _ in range(2)]  # queued + joined system lines
-    assert [f["sender"] for f in backlog] == ["system", "system"] and backlog[1]["body"].endswith("joined the chat.")
+    backlog = [await customer.receive_json_from() for _ in range(3)]  # the question, queued + joined system lines
+    assert [f["sender"] for f in backlog] == ["customer", "system", "system"] and backlog[2]["body"].endswith("joined the chat.")
 
     await customer.send_json_to({"type": "message.send", "client_msg_id": "c1", "body": "Hello"})
     echoed, _ = await frames_until(customer, "message")
-    assert echoed["client_msg_id"] == "c1" and echoed["sender"] == "customer" and echoed["seq"] == 3
+    assert echoed["client_msg_id"] == "c1" and echoed["sender"] == "customer" and echoed["seq"] == 4
 
     def agent_replies():
         with schema_context(brand.schema_name):
@@ -83,11 +83,11 @@ async def test_resume_after_seq_sends_exactly_the_missed_messages(sockets):
             for i in range(n):
                 message_send(conversation_id=conversation.id, sender="agent", body=f"m{i}", agent=agent)
 
-    await database_sync_to_async(send)(5)  # seq 3..7
-    customer, ok = await sockets.widget_authed(conversation.id, token, after_seq=4)
-    assert ok["last_seq"] == 7
+    await database_sync_to_async(send)(5)  # seq 4..8 (1 is the question, 2-3 system lines)
+    customer, ok = await sockets.widget_authed(conversation.id, token, after_seq=5)
+    assert ok["last_seq"] == 8
     missed = [await customer.receive_json_from() for _ in range(3)]
-    assert [m["seq"] for m in missed] == [5, 6, 7]
+    assert [m["seq"] for m in missed] == [6, 7, 8]
     assert [m["body"] for m in missed] == ["m2", "m3", "m4"]
     assert await customer.receive_nothing(timeout=0.3)
 
@@ -98,7 +98,7 @@ async def test_retried_client_msg_id_is_stored_once_and_acknowledged_again(socke
     customer, _ = await sockets.widget_authed(conversation.id, token)
     await customer.send_json_to({"type": "message.send", "client_msg_id": "same", "body": "once"})
     first, _ = await frames_until(customer, "message")
-    while first["sender"] != "customer":
+    while first["sender"] != "customer" or first["seq"] == 1:
         first, _ = await frames_until(customer, "message")
     await customer.send_json_to({"type": "message.send", "client_msg_id": "same", "body": "once"})
     again, _ = await frames_until(customer, "message")
@@ -149,7 +149,7 @@ async def test_oversized_frames_and_bodies_are_refused_without_storing(sockets):
 
     def stored():
         with schema_context(brand.schema_name):
-            return Message.objects.filter(conversation_id=conversation.id, sender="customer").count()
+            return Message.objects.filter(conversation_id=conversation.id, sender="customer", seq__gt=1).count()
 
     assert await database_sync_to_async(stored)() == 0
 

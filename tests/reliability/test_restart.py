@@ -105,7 +105,8 @@ def test_messages_survive_a_restart_and_resume_exactly(alpha):
 
         missed = asyncio.run(agent_resumes())
         assert [m["seq"] for m in missed] == list(range(1, last_seen + 1))
-        assert [m["body"] for m in missed if m["sender"] == "customer"] == ["one", "two"]
+        # seq 1 is the question from the form, the transcript's first customer message.
+        assert [m["body"] for m in missed if m["sender"] == "customer"] == ["Where is my parcel?", "one", "two"]
 
         # The customer resumes from the last seq it saw: exactly the agent's new message.
         ok, backlog, _ = asyncio.run(customer_session(port, conversation.id, token, after_seq=last_seen))

@@ -1,30 +1,32 @@
 // The live chat: the transcript in seq order, messages being sent, the composer, typing and
 // "Seen" markers, and the connection line ("Reconnecting…") while the socket is away.
-// A message the customer sends is kept as pending (also in sessionStorage) until the server
+// A message the customer sends is kept as pending (also where the conversation is kept) until the server
 // echoes it with its seq, and sent again with the same client_msg_id after a reconnect.
 import { el } from "../../common/dom.js";
 import { widgetApi } from "../api.js";
 import { linkify } from "../linkify.js";
 import { widgetSocket } from "../socket.js";
 import { saveConversation, state } from "../state.js";
+import { unreadRecount } from "../unread.js";
 import { app } from "./screen.js";
+import { _, format, ngettext, pageLocale } from "../i18n.js";
 
 // The chat's nodes, built once and kept across screens (the history stays when it ends).
 export let chatNodes = null;
 
 function buildChat() {
-  const list = el("ol", { class: "messages", id: "messages", "aria-label": "Messages", "aria-live": "polite", "aria-relevant": "additions" });
-  const pendingList = el("ol", { class: "messages pending-list", id: "pending-messages", "aria-label": "Messages being sent" });
+  const list = el("ol", { class: "messages", id: "messages", "aria-label": _("Messages"), "aria-live": "polite", "aria-relevant": "additions" });
+  const pendingList = el("ol", { class: "messages pending-list", id: "pending-messages", "aria-label": _("Messages being sent") });
   const typing = el("p", { class: "typing muted", id: "typing", "aria-live": "polite" });
-  const input = el("textarea", { id: "composer-input", name: "body", rows: 2, maxlength: 4000, required: true, placeholder: "Type your message", "aria-describedby": "composer-hint" });
-  const send = el("button", { type: "submit", class: "button button-primary", text: "Send" });
-  const composer = el("form", { class: "composer", id: "composer", "aria-label": "Send a message" },
-    el("label", { for: "composer-input", class: "visually-hidden", text: "Message" }),
+  const input = el("textarea", { id: "composer-input", name: "body", rows: 2, maxlength: 4000, required: true, placeholder: _("Type your message"), "aria-describedby": "composer-hint" });
+  const send = el("button", { type: "submit", class: "button button-primary", text: _("Send") });
+  const composer = el("form", { class: "composer", id: "composer", "aria-label": _("Send a message") },
+    el("label", { for: "composer-input", class: "visually-hidden", text: _("Message") }),
     input, send,
-    el("p", { id: "composer-hint", class: "visually-hidden", text: "Press Enter to send, Shift and Enter for a new line." }));
-  const endButton = el("button", { type: "button", class: "button", id: "end-chat", text: "End chat" });
+    el("p", { id: "composer-hint", class: "visually-hidden", text: _("Press Enter to send, Shift and Enter for a new line.") }));
+  const endButton = el("button", { type: "button", class: "button", id: "end-chat", text: _("End chat") });
   const connection = el("p", { class: "connection muted", id: "connection", role: "status" });
-  const title = el("h1", { id: "chat-title", text: "Chat" });
+  const title = el("h1", { id: "chat-title", text: _("Chat") });
   const endArea = el("section", { id: "ended", class: "ended", hidden: true, "aria-labelledby": "ended-h" });
   const root = el("div", { class: "chat" }, el("div", { class: "chat-top" }, title, endButton), connection, list, pendingList, typing, composer, endArea);
   composer.addEventListener("submit", (event) => {
@@ -45,27 +47,36 @@ function buildChat() {
   return root;
 }
 
+// The transcript and the composer, for the queue screen to show under the customer's place
+// (they may write while waiting).
+export function chatRoot({ queued }) {
+  if (!chatNodes) buildChat();
+  chatNodes.root.classList.toggle("queued", queued);
+  return chatNodes.root;
+}
+
 export function showChat() {
   if (!chatNodes) buildChat();
+  chatNodes.root.classList.remove("queued");
   if (app.dataset.screen !== "chat") {
     app.replaceChildren(chatNodes.root);
     app.dataset.screen = "chat";
   }
-  chatNodes.title.textContent = state.agentName ? `Chatting with ${state.agentName}` : "Chat";
+  chatNodes.title.textContent = state.ended ? _("Chat ended") : state.agentName ? format(_("Chatting with %(name)s"), { name: state.agentName }) : _("Chat");
   if (!state.ended) chatNodes.input.focus();
 }
 
 function messageNode(frame, { pending = false } = {}) {
-  const who = frame.sender === "customer" ? "You" : frame.author || (frame.sender === "agent" ? "Agent" : "");
+  const who = frame.sender === "customer" ? _("You") : frame.author || (frame.sender === "agent" ? _("Agent") : "");
   if (frame.sender === "system") {
     return el("li", { class: "message system", "data-seq": frame.seq }, el("span", { text: frame.body }));
   }
-  const time = frame.sent_at ? new Date(frame.sent_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+  const time = frame.sent_at ? new Date(frame.sent_at).toLocaleTimeString(pageLocale, { hour: "2-digit", minute: "2-digit" }) : "";
   const bubble = el("div", { class: "bubble" });
   bubble.append(linkify(frame.body));
   return el("li", { class: `message ${frame.sender}${pending ? " pending" : ""}`, "data-seq": frame.seq ?? null, "data-client-msg-id": frame.client_msg_id || null },
     el("span", { class: "author", text: who }), bubble,
-    el("span", { class: "meta muted" }, time ? el("time", { datetime: frame.sent_at, text: time }) : null, el("span", { class: "status", text: pending ? "Sending…" : "" })));
+    el("span", { class: "meta muted" }, time ? el("time", { datetime: frame.sent_at, text: time }) : null, el("span", { class: "status", text: pending ? _("Sending…") : "" })));
 }
 
 function pendingNode(clientMsgId) {
@@ -93,6 +104,8 @@ export function renderMessage(frame) {
   }
   const previousLast = state.conversation.lastSeq;
   state.conversation.lastSeq = Math.max(previousLast, seq);
+  if (frame.sender === "agent") state.agentSeqs.add(seq);
+  unreadRecount();
   saveConversation();
   if (frame.sender === "agent") {
     setTyping(false);
@@ -137,7 +150,7 @@ export function markNotSent(clientMsgId, detail) {
   const node = pendingNode(clientMsgId);
   if (!node) return false;
   node.classList.add("failed");
-  node.querySelector(".status").textContent = `Not sent: ${detail}`;
+  node.querySelector(".status").textContent = format(_("Not sent: %(reason)s"), { reason: detail });
   dropPending(clientMsgId);
   saveConversation();
   return true;
@@ -166,12 +179,13 @@ let typingHideTimer = null;
 export function setTyping(isTyping) {
   if (!chatNodes) return;
   clearTimeout(typingHideTimer);
-  chatNodes.typing.textContent = isTyping ? `${state.agentName || "The agent"} is typing…` : "";
+  chatNodes.typing.textContent = isTyping ? format(_("%(name)s is typing…"), { name: state.agentName || _("The agent") }) : "";
   if (isTyping) typingHideTimer = setTimeout(() => setTyping(false), 8000);
 }
 
 export function markRead() {
-  if (document.visibilityState === "visible") widgetSocket.send({ type: "read", up_to_seq: state.conversation.lastSeq });
+  // Not while the widget is closed on the host page: nobody has read it yet.
+  if (document.visibilityState === "visible" && state.widgetOpen) widgetSocket.send({ type: "read", up_to_seq: state.conversation.lastSeq });
 }
 
 // "Seen" under the customer's last message the agent has read.
@@ -182,7 +196,7 @@ export function markSeen(upToSeq) {
     node.querySelector(".status").textContent = "";
     if (Number(node.dataset.seq) <= upToSeq) last = node;
   }
-  if (last) last.querySelector(".status").textContent = "Seen";
+  if (last) last.querySelector(".status").textContent = _("Seen");
 }
 
 export function setConnection(text) {

@@ -3,9 +3,10 @@
 // Fields the brand's signed identity vouches for are shown read-only.
 import { el } from "../../common/dom.js";
 import { widgetApi } from "../api.js";
-import { identityToken, saveConversation, forgetConversation, state } from "../state.js";
+import { conversationFrom, saveConversation, forgetConversation, state } from "../state.js";
 import { showScreen } from "./screen.js";
 import { showSuggestions } from "./suggestions.js";
+import { _, format, ngettext, pageLocale } from "../i18n.js";
 
 function fieldRow({ name, label, type = "text", required = false, value = "", locked = false, pattern, help, choices, autocomplete, multiline = false }) {
   const id = `f-${name.replace(/[^a-zA-Z0-9_-]/g, "_")}`;
@@ -15,7 +16,7 @@ function fieldRow({ name, label, type = "text", required = false, value = "", lo
   let input;
   if (type === "select") {
     input = el("select", { id, name, required, "aria-describedby": describedBy, disabled: locked, "aria-readonly": locked ? "true" : null },
-      el("option", { value: "", text: "Choose…" }),
+      el("option", { value: "", text: _("Choose…") }),
       (choices || []).map((choice) => {
         const [optionValue, optionLabel] = typeof choice === "object" ? [choice.slug, choice.name] : [choice, choice];
         return el("option", { value: optionValue, text: optionLabel, selected: String(value) === String(optionValue) });
@@ -29,7 +30,7 @@ function fieldRow({ name, label, type = "text", required = false, value = "", lo
     input = el("input", { id, name, type, required, pattern: pattern || null, autocomplete, "aria-describedby": describedBy, readonly: locked });
     input.value = value ?? "";
   }
-  const labelNode = el("label", { for: id }, label, required ? el("span", { class: "required", "aria-hidden": "true", text: " *" }) : null, locked ? el("span", { class: "muted", text: " (from your account)" }) : null);
+  const labelNode = el("label", { for: id }, label, required ? el("span", { class: "required", "aria-hidden": "true", text: " *" }) : null, locked ? el("span", { class: "muted", text: _(" (from your account)") }) : null);
   const row = el("div", { class: `field field-${type}` });
   if (type === "checkbox") row.append(el("div", { class: "check" }, input, labelNode));
   else row.append(labelNode, input);
@@ -46,36 +47,49 @@ export function prechatForm({ offline = false, notice = "" } = {}) {
   const value = (key) => identity[key] || previous[key] || "";
   const form = el("form", { class: "prechat", novalidate: true, "aria-labelledby": "prechat-h" });
   form.append(
-    el("h1", { id: "prechat-h", text: offline ? "Leave us a message" : `Chat with ${config.brand.name}` }),
+    el("h1", { id: "prechat-h", text: offline ? _("Leave us a message") : format(_("Chat with %(brand)s"), { brand: config.brand.name }) }),
     // Node.append() writes null as the text "null"; an empty string adds nothing visible.
     notice ? el("p", { class: "notice", role: "status", text: notice }) : "",
-    el("p", { class: "muted", text: offline ? "We'll reply by email." : "Tell us who you are and what you need; we'll suggest answers and connect you with an agent." }),
+    el("p", { class: "muted", text: offline ? _("We'll reply by email.") : _("Tell us who you are and what you need; we'll suggest answers and connect you with an agent.") }),
     el("div", { class: "alert", role: "alert", id: "form-alert", hidden: true }),
   );
-  const you = el("fieldset", {}, el("legend", { text: "About you" }));
-  you.append(
-    fieldRow({ name: "name", label: "Name", required: true, value: value("name"), locked: Boolean(identity.name), autocomplete: "name" }),
-    fieldRow({ name: "email", label: "Email", type: "email", required: true, value: value("email"), locked: Boolean(identity.email), autocomplete: "email" }),
-    fieldRow({ name: "customer_id", label: "Customer ID", value: value("customer_id"), locked: Boolean(identity.customer_id), help: "Optional: from your account or order confirmation." }),
-  );
+  // The brand says which fixed fields are asked and which are optional; an offline message
+  // is answered by email, so it always asks for one.
+  const asks = { name: "required", email: "required", customer_id: "optional", product_id: "optional", category: "required", ...(config.prechat_fields || {}) };
+  if (offline) asks.email = "required";
+  const ask = (key, row) => (asks[key] === "hidden" ? null : fieldRow({ ...row, name: key, required: asks[key] === "required" }));
+  const you = el("fieldset", {}, el("legend", { text: _("About you") }));
+  you.append(...[
+    ask("name", { label: _("Name"), value: value("name"), locked: Boolean(identity.name), autocomplete: "name" }),
+    ask("email", { label: _("Email"), type: "email", value: value("email"), locked: Boolean(identity.email), autocomplete: "email", help: asks.email === "optional" ? _("Optional: for the transcript and our reply if we get cut off.") : null }),
+    ask("customer_id", { label: _("Customer ID"), value: value("customer_id"), locked: Boolean(identity.customer_id), help: asks.customer_id === "optional" ? _("Optional: from your account or order confirmation.") : null }),
+  ].filter(Boolean));
   for (const field of config.custom_fields) {
     const locked = Object.prototype.hasOwnProperty.call(idFields, field.key);
     const fieldValue = locked ? idFields[field.key] : (previous.custom_fields || {})[field.key] ?? "";
     you.append(fieldRow({ name: `custom_fields.${field.key}`, label: field.label, type: field.type, required: field.required, value: fieldValue, locked, pattern: field.pattern, help: field.help_text, choices: field.choices }));
   }
-  const problem = el("fieldset", {}, el("legend", { text: "Your question" }));
-  problem.append(
-    fieldRow({ name: "category", label: "Topic", type: "select", required: true, value: previous.category || "", choices: config.categories }),
-    fieldRow({ name: "summary", label: "What do you need help with?", required: true, value: previous.summary || "", multiline: true }),
-    fieldRow({ name: "product_id", label: "Product ID", value: previous.product_id || "", help: "Optional: the product or order this is about." }),
-  );
-  const submit = el("button", { type: "submit", class: "button button-primary", text: offline ? "Send message" : "Start chat" });
-  form.append(you, problem, el("div", { class: "actions" }, submit));
+  const problem = el("fieldset", {}, el("legend", { text: _("Your question") }));
+  problem.append(...[
+    ask("category", { label: _("Topic"), type: "select", value: previous.category || "", choices: config.categories }),
+    fieldRow({ name: "summary", label: _("What do you need help with?"), required: true, value: previous.summary || "", multiline: true }),
+    ask("product_id", { label: _("Product ID"), value: previous.product_id || "", help: asks.product_id === "optional" ? _("Optional: the product or order this is about.") : null }),
+  ].filter(Boolean));
+  const submit = el("button", { type: "submit", class: "button button-primary", text: offline ? _("Send message") : _("Start chat") });
+  // A fieldset with only its legend (every field about the customer hidden) is left out.
+  form.append(...[you.children.length > 1 ? you : null, problem, el("div", { class: "actions" }, submit)].filter(Boolean));
+  form.dataset.clientKey = clientKey();
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submitPrechat(form, submit, offline);
   });
   return form;
+}
+
+// 32 random characters naming this form's "Start chat" (the server's Idempotency-Key).
+function clientKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function prechatData(form) {
@@ -86,7 +100,9 @@ function prechatData(form) {
     if (input.name.startsWith("custom_fields.")) data.custom_fields[input.name.slice(14)] = fieldValue;
     else data[input.name] = fieldValue;
   }
-  if (state.identity && identityToken) data.identity = identityToken;
+  if (state.identity && state.identityToken) data.identity = state.identityToken;
+  // For the emails sent later (transcript, survey): times in the customer's own zone.
+  data.time_zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
   return data;
 }
 
@@ -115,20 +131,22 @@ async function submitPrechat(form, button, offline) {
   const alert = form.querySelector("#form-alert");
   alert.hidden = true;
   button.disabled = true;
-  const result = await widgetApi("POST", offline ? "/offline-messages" : "/conversations", data, { auth: false });
+  // One form, one conversation: a second click or a retried request sends the same key.
+  const headers = offline ? {} : { "Idempotency-Key": form.dataset.clientKey };
+  const result = await widgetApi("POST", offline ? "/offline-messages" : "/conversations", data, { auth: false, headers });
   button.disabled = false;
   if (!result.ok) {
     const first = showFieldErrors(form, result.data.errors);
-    alert.textContent = result.data.errors ? "Please correct the highlighted fields." : result.data.detail || "Something went wrong. Please try again.";
+    alert.textContent = result.data.errors ? _("Please correct the highlighted fields.") : result.data.detail || _("Something went wrong. Please try again.");
     alert.hidden = false;
     (first || alert).focus();
     return;
   }
   if (offline) {
-    showScreen("offline-sent", el("h1", { text: "Message sent" }), el("p", { role: "status", text: result.data.detail || "Thanks, we got your message and will reply by email." }));
+    showScreen("offline-sent", el("h1", { text: _("Message sent") }), el("p", { role: "status", text: result.data.detail || _("Thanks, we got your message and will reply by email.") }));
     return;
   }
-  state.conversation = { id: result.data.id, token: result.data.token, lastSeq: 0, pending: [], surveyDone: false };
+  state.conversation = conversationFrom({ id: result.data.id, token: result.data.token });
   saveConversation();
   showSuggestions(result.data.suggestions || [], result.data.summary);
 }

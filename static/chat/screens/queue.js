@@ -4,38 +4,41 @@ import { el } from "../../common/dom.js";
 import { widgetApi } from "../api.js";
 import { widgetSocket } from "../socket.js";
 import { forgetConversation, state } from "../state.js";
+import { chatRoot } from "./live-chat.js";
 import { showPrechat } from "./prechat.js";
 import { app, showAlert, showScreen } from "./screen.js";
+import { _, format, ngettext, pageLocale } from "../i18n.js";
 
 // Where the position is not known yet (the socket will tell).
 export const POSITION_UNKNOWN = "…";
 
 function minutes(seconds) {
   const n = Math.max(1, Math.round((Number(seconds) || 0) / 60));
-  return `about ${n} minute${n === 1 ? "" : "s"}`;
+  return format(ngettext("about %(n)s minute", "about %(n)s minutes", n), { n });
 }
 
 function queueStatus(position, etaSeconds) {
-  if (position === POSITION_UNKNOWN) return [el("p", { text: "Finding your place in the queue…" })];
+  if (position === POSITION_UNKNOWN) return [el("p", { text: _("Finding your place in the queue…") })];
   if (!position) {
     // Offered to an agent already: no longer counted among the waiting.
-    return [el("p", { class: "queue-position", id: "queue-next", text: "You're next: an agent is about to join." })];
+    return [el("p", { class: "queue-position", id: "queue-next", text: _("You're next: an agent is about to join.") })];
   }
   return [
-    el("p", { class: "queue-position" }, "You are number ", el("strong", { id: "queue-position", text: position }), " in the queue."),
-    el("p", { class: "queue-eta" }, "Estimated wait: ", el("strong", { id: "queue-eta", text: minutes(etaSeconds) }), "."),
+    el("p", { class: "queue-position" }, _("Your place in the queue:"), " ", el("strong", { id: "queue-position", text: position })),
+    el("p", { class: "queue-eta" }, _("Estimated wait:"), " ", el("strong", { id: "queue-eta", text: minutes(etaSeconds) })),
   ];
 }
 
 export function showQueue(position, etaSeconds) {
-  const leave = el("button", { type: "button", class: "button", text: "Leave the queue" });
+  const leave = el("button", { type: "button", class: "button", text: _("Leave the queue") });
   leave.addEventListener("click", () => leaveQueue(leave));
   showScreen("queue",
-    el("h1", { text: "Waiting for an agent" }),
+    el("h1", { text: _("Waiting for an agent") }),
     el("div", { class: "queue-status", id: "queue-status", role: "status", "aria-live": "polite" }, queueStatus(position, etaSeconds)),
-    el("p", { class: "muted", text: "Keep this page open; an agent will join you here." }),
+    el("p", { class: "muted", text: _("Keep this page open; an agent will join you here. You can already write below: they will read it when they join.") }),
     el("p", { class: "alert", role: "alert", id: "queue-alert", hidden: true }),
-    el("div", { class: "actions" }, leave));
+    el("div", { class: "actions" }, leave),
+    chatRoot({ queued: true }));
 }
 
 export function updateQueue(position, etaSeconds) {
@@ -55,7 +58,7 @@ async function leaveQueue(button) {
 }
 
 export function showLeft() {
-  const again = el("button", { type: "button", class: "button button-primary", text: "Start a new chat" });
+  const again = el("button", { type: "button", class: "button button-primary", text: _("Start a new chat") });
   again.addEventListener("click", showPrechat);
-  showScreen("left", el("h1", { text: "You left the queue" }), el("p", { role: "status", text: "No problem. You can start a new chat whenever you like." }), el("div", { class: "actions" }, again));
+  showScreen("left", el("h1", { text: _("You left the queue") }), el("p", { role: "status", text: _("No problem. You can start a new chat whenever you like.") }), el("div", { class: "actions" }, again));
 }

@@ -2,6 +2,7 @@
 // which names the screen in data-screen and moves the focus to its heading so that a screen
 // reader announces the change.
 import { el } from "../../common/dom.js";
+import { _, format, ngettext, pageLocale } from "../i18n.js";
 
 export const app = document.getElementById("chat-app");
 
@@ -23,7 +24,7 @@ export function alertBox(text, id) {
 export function showAlert(selector, text) {
   const node = app.querySelector(selector);
   if (node) {
-    node.textContent = text || "Something went wrong. Please try again.";
+    node.textContent = text || _("Something went wrong. Please try again.");
     node.hidden = false;
     node.focus?.();
   }

@@ -7,6 +7,8 @@ import { forgetConversation, state } from "../state.js";
 import { showOffline } from "./prechat.js";
 import { showQueue } from "./queue.js";
 import { showAlert, showScreen } from "./screen.js";
+import { unavailableNotice } from "./unavailable.js";
+import { _, format, ngettext, pageLocale } from "../i18n.js";
 
 export function showSuggestions(suggestions, summary = "") {
   const list = el("ul", { class: "suggestions" });
@@ -15,28 +17,28 @@ export function showSuggestions(suggestions, summary = "") {
     const body = el("div", { class: "article-body", id: bodyId, hidden: true });
     // body_html is the brand's own article, sanitized on the server (knowledge.selectors.article_html).
     body.innerHTML = article.body_html || "";
-    const toggle = el("button", { type: "button", class: "link-button", "aria-expanded": "false", "aria-controls": bodyId, text: "Read the article" });
+    const toggle = el("button", { type: "button", class: "link-button", "aria-expanded": "false", "aria-controls": bodyId, text: _("Read the article") });
     toggle.addEventListener("click", () => {
       const open = toggle.getAttribute("aria-expanded") !== "true";
       toggle.setAttribute("aria-expanded", String(open));
-      toggle.textContent = open ? "Hide the article" : "Read the article";
+      toggle.textContent = open ? _("Hide the article") : _("Read the article");
       body.hidden = !open;
     });
-    const solved = el("button", { type: "button", class: "button", text: "This solved my problem", "aria-describedby": `title-${article.id}` });
+    const solved = el("button", { type: "button", class: "button", text: _("This solved my problem"), "aria-describedby": `title-${article.id}` });
     solved.addEventListener("click", () => resolveWith(article, solved));
     list.append(el("li", { class: "suggestion" },
       el("h3", { id: `title-${article.id}`, text: article.title }),
       el("p", { class: "muted", text: article.summary }),
       toggle, body, el("div", { class: "actions" }, solved)));
   }
-  const escalate = el("button", { type: "button", class: "button button-primary", text: "Chat with an agent" });
+  const escalate = el("button", { type: "button", class: "button button-primary", text: _("Chat with an agent") });
   escalate.addEventListener("click", () => escalateChat(escalate));
   showScreen("suggestions",
-    el("h1", { text: suggestions.length ? "These articles might help" : "Let's get you to an agent" }),
-    summary ? el("p", { class: "recap muted" }, "You asked: ", el("q", { id: "recap-summary", text: summary })) : null,
+    el("h1", { text: suggestions.length ? _("These articles might help") : _("Let's get you to an agent") }),
+    summary ? el("p", { class: "recap muted" }, _("You asked: "), el("q", { id: "recap-summary", text: summary })) : null,
     el("p", { class: "alert", role: "alert", id: "suggest-alert", hidden: true }),
-    suggestions.length ? list : el("p", { class: "muted", text: "We found no articles for this question." }),
-    el("div", { class: "actions escalate" }, el("p", { text: suggestions.length ? "Still need help?" : "" }), escalate));
+    suggestions.length ? list : el("p", { class: "muted", text: _("We found no articles for this question.") }),
+    el("div", { class: "actions escalate" }, el("p", { text: suggestions.length ? _("Still need help?") : "" }), escalate));
 }
 
 async function resolveWith(article, button) {
@@ -45,16 +47,21 @@ async function resolveWith(article, button) {
   button.disabled = false;
   if (!result.ok) return showAlert("#suggest-alert", result.data.detail);
   forgetConversation();
-  showScreen("resolved", el("h1", { text: "Glad that helped!" }),
-    el("p", { role: "status", text: `Thanks for letting us know that “${article.title}” solved your problem.` }),
-    el("p", {}, el("a", { href: "/support/", target: "_top", text: "Back to the help center" })));
+  showScreen("resolved", el("h1", { text: _("Glad that helped!") }),
+    el("p", { role: "status", text: format(_("Thanks for letting us know that “%(title)s” solved your problem."), { title: article.title }) }),
+    el("p", {}, el("a", { href: "/support/", target: "_top", text: _("Back to the help center") })));
 }
 
 async function escalateChat(button) {
   button.disabled = true;
   const result = await widgetApi("POST", `/conversations/${state.conversation.id}/escalate`);
   button.disabled = false;
-  if (result.status === 409 && ["closed", "queue_full"].includes(result.data.code)) return showOffline(result.data.detail);
+  // Nobody can come (closed, queue full, no agent with the workspace open, too long a wait):
+  // the message form, with the question already filled in.
+  if (result.status === 409 && ["closed", "queue_full", "no_agents", "wait_too_long"].includes(result.data.code)) {
+    if (state.config.offline_form) return showOffline(unavailableNotice(state.config, result.data.detail));
+    return showAlert("#suggest-alert", result.data.detail);
+  }
   if (!result.ok) return showAlert("#suggest-alert", result.data.detail);
   showQueue(result.data.position, result.data.eta_seconds);
   widgetSocket.start();
