@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from tenants.admin_site import brand_admin
 
-from .models import CannedReply, Conversation, CustomField, Message, OfflineMessage
+from .models import CannedReply, Conversation, CustomField, Message, OfflineMessage, Tag
 
 
 @admin.register(CustomField, site=brand_admin)
@@ -56,3 +56,15 @@ class OfflineMessageAdmin(admin.ModelAdmin):
     list_filter = ["reason", "category"]
     search_fields = ["customer_name", "customer_email", "summary"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(Tag, site=brand_admin)
+class TagAdmin(admin.ModelAdmin):
+    """The brand's wrap-up tags; retire one with is_active rather than deleting it, so old
+    chats keep their tags."""
+
+    list_display = ["name", "slug", "is_active"]
+    list_editable = ["is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}

@@ -7,17 +7,22 @@ messages) it enters that brand's schema for the read.
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from chat.models import CannedReply, Conversation, CustomField, OfflineMessage
-from chat.selectors import customer_history
+from chat.models import AgentSegment, CannedReply, Conversation, CustomField, OfflineMessage, WrapUp
+from chat.search import ConversationFilters, conversations_search
+from chat.selectors import customer_history, message_frame, messages_after
+from chat.wrapup import tags_active
 from helpdesk.models import AgentProfile, Staffing
 from helpdesk.selectors import staffings_for_agent, staffings_on_brand
 from knowledge.models import Category
 from knowledge.selectors import article_payload, articles_by_ids
 from routing.models import AgentState, QueueEntry
 from routing.services import agent_state_get
+from surveys.selectors import survey_for_conversation
 from tenants.models import Brand
 
 WAITING_STATES = (QueueEntry.State.WAITING, QueueEntry.State.OFFERED)
+# A transcript longer than this shows its first messages only (a 30-minute chat is ~100).
+TRANSCRIPT_LIMIT = 2000
 
 
 def _brand_summary(brand: Brand) -> dict:
@@ -207,4 +212,118 @@ def workspace_config(*, agent: AgentProfile) -> dict:
         "brands": [{"slug": s.brand.slug, "name": s.brand.name, "color": s.brand.primary_color, "role": s.role} for s in staffings],
         "categories": categories,
         "is_supervisor": any(s.is_supervisor for s in staffings),
+    }
+
+
+# --- The inbox and transcripts ------------------------------------------------------------
+
+INBOX_PAGE_SIZE = 25
+# Pages merge every brand's newest rows, so page p reads p * size + 1 rows per brand; past
+# this page the filters are the better tool (and the cost stays bounded).
+INBOX_MAX_PAGE = 40
+
+
+class InboxScope:
+    MINE = "mine"
+    BRAND = "brand"  # for supervisors: everyone's chats on the brands they supervise
+
+
+def _conversation_wrap_up(conversation: Conversation) -> dict | None:
+    try:
+        wrap_up = conversation.wrap_up
+    except WrapUp.DoesNotExist:
+        return None
+    return {
+        "tags": [{"slug": t.slug, "name": t.name} for t in wrap_up.tags.all()],
+        "disposition": wrap_up.disposition,
+        "disposition_name": wrap_up.get_disposition_display() if wrap_up.disposition else "",
+        "wrapped_at": wrap_up.wrapped_at.isoformat(),
+    }
+
+
+def inbox_item(conversation: Conversation, *, brand: Brand) -> dict:
+    return {
+        **_brand_summary(brand),
+        "id": conversation.id,
+        "state": conversation.state,
+        "customer_name": conversation.customer_name,
+        "customer_email": conversation.customer_email,
+        "verified": conversation.identity_verified,
+        "category": conversation.category.name,
+        "summary": conversation.summary,
+        "product_id": conversation.product_id,
+        "agent_name": conversation.agent_name,
+        "created_at": conversation.created_at.isoformat(),
+        "ended_at": conversation.ended_at.isoformat() if conversation.ended_at else None,
+        "wrap_up": _conversation_wrap_up(conversation),
+    }
+
+
+def inbox_for_agent(*, agent: AgentProfile, filters: ConversationFilters, brand_slug: str = "", scope: str = InboxScope.MINE, page: int = 1) -> dict:
+    """Conversations across the agent's brands, newest first: their own, or with
+    scope=brand everyone's on the brands they supervise (their own on the others). Only
+    brands the agent is staffed on are ever read (helpdesk.selectors.staffings_for_agent)."""
+    page = max(1, min(page, INBOX_MAX_PAGE))
+    wanted = page * INBOX_PAGE_SIZE + 1
+    rows = []
+    for staffing in staffings_for_agent(agent=agent):
+        if brand_slug and staffing.brand.slug != brand_slug:
+            continue
+        everyone = scope == InboxScope.BRAND and staffing.is_supervisor
+        with schema_context(staffing.brand.schema_name):
+            found = conversations_search(filters=filters, mine_agent_id=None if everyone else agent.id)[:wanted]
+            rows.extend((c.created_at, c.id, inbox_item(c, brand=staffing.brand)) for c in found)
+    rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
+    start = (page - 1) * INBOX_PAGE_SIZE
+    return {
+        "conversations": [row[2] for row in rows[start:start + INBOX_PAGE_SIZE]],
+        "page": page,
+        "has_next": len(rows) > start + INBOX_PAGE_SIZE and page < INBOX_MAX_PAGE,
+    }
+
+
+def _seconds_between(start, end) -> int | None:
+    return int((end - start).total_seconds()) if start and end else None
+
+
+def conversation_timings(conversation: Conversation) -> dict:
+    iso = lambda value: value.isoformat() if value else None  # noqa: E731
+    return {
+        "created_at": iso(conversation.created_at), "queued_at": iso(conversation.queued_at), "assigned_at": iso(conversation.assigned_at),
+        "first_agent_reply_at": iso(conversation.first_agent_reply_at), "ended_at": iso(conversation.ended_at),
+        "ended_by": conversation.ended_by,
+        "wait_seconds": _seconds_between(conversation.queued_at, conversation.assigned_at),
+        "quoted_wait_seconds": conversation.quoted_wait_seconds,
+        "first_reply_seconds": _seconds_between(conversation.assigned_at, conversation.first_agent_reply_at),
+        "duration_seconds": _seconds_between(conversation.created_at, conversation.ended_at),
+    }
+
+
+def conversation_transcript(*, conversation: Conversation, brand: Brand) -> dict:
+    """A past (or live) conversation as the inbox shows it, read-only: the detail beside a
+    chat, every message and event line in seq order, the timings, who held it, the survey
+    answer and the wrap-up. In the brand's schema."""
+    survey = survey_for_conversation(conversation_id=conversation.id)
+    messages = messages_after(conversation=conversation, after_seq=0, include_internal=True, limit=TRANSCRIPT_LIMIT)
+    return {
+        **conversation_detail(conversation=conversation, brand=brand),
+        "messages": [message_frame(m) for m in messages],
+        "timings": conversation_timings(conversation),
+        "segments": [
+            {"agent_name": s.agent_name, "started_at": s.started_at.isoformat(), "ended_at": s.ended_at.isoformat() if s.ended_at else None, "end_reason": s.end_reason}
+            for s in AgentSegment.objects.filter(conversation=conversation).order_by("started_at")
+        ],
+        "survey": None if survey is None else {
+            "rating": survey.rating, "comment": survey.comment, "answered_at": survey.answered_at.isoformat() if survey.answered_at else None,
+            "answered_via": survey.answered_via,
+        },
+        "wrap_up": _conversation_wrap_up(conversation),
+    }
+
+
+def tags_payload() -> dict:
+    """In the brand's schema: the tags and dispositions a wrap-up offers."""
+    return {
+        "tags": [{"slug": t.slug, "name": t.name} for t in tags_active()],
+        "dispositions": [{"value": value, "name": name} for value, name in WrapUp.Disposition.choices],
     }
