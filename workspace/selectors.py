@@ -121,6 +121,7 @@ def conversation_detail(*, conversation: Conversation, brand: Brand) -> dict:
         "agent": {"id": conversation.agent_id, "name": conversation.agent_name} if conversation.agent_id else None,
         "last_seq": conversation.last_seq,
         "customer_read_seq": conversation.customer_read_seq,
+        "agent_read_seq": conversation.agent_read_seq,
         "created_at": conversation.created_at.isoformat(),
         "history": [
             {"id": c.id, "state": c.state, "summary": c.summary, "category": c.category.name, "created_at": c.created_at.isoformat(), "agent_name": c.agent_name}
