@@ -7,7 +7,7 @@ messages) it enters that brand's schema for the read.
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from chat.models import AgentSegment, CannedReply, Conversation, CustomField, OfflineMessage, WrapUp
+from chat.models import AgentSegment, CannedReply, Conversation, CustomField, OfflineMessage, Tag, WrapUp
 from chat.search import ConversationFilters, conversations_search
 from chat.selectors import customer_history, message_frame, messages_after
 from chat.wrapup import tags_active
@@ -326,5 +326,26 @@ def tags_payload() -> dict:
     """In the brand's schema: the tags and dispositions a wrap-up offers."""
     return {
         "tags": [{"slug": t.slug, "name": t.name} for t in tags_active()],
+        "dispositions": [{"value": value, "name": name} for value, name in WrapUp.Disposition.choices],
+    }
+
+
+def inbox_config(*, agent: AgentProfile) -> dict:
+    """What the inbox page's filters offer: the agent's brands with their categories and
+    tags (each from the brand's schema), the colleagues of the brands they supervise, the
+    states and dispositions."""
+    config = workspace_config(agent=agent)
+    tags, agents = {}, {}
+    for staffing in staffings_for_agent(agent=agent):
+        with schema_context(staffing.brand.schema_name):
+            tags[staffing.brand.slug] = [{"slug": t.slug, "name": t.name} for t in Tag.objects.order_by("name")]
+        if staffing.is_supervisor:
+            for member in brand_agents(brand=staffing.brand):
+                agents[member["id"]] = member["name"]
+    return {
+        **config,
+        "tags": tags,
+        "agents": [{"id": agent_id, "name": name} for agent_id, name in sorted(agents.items(), key=lambda item: item[1])],
+        "states": [{"value": value, "name": name} for value, name in Conversation.State.choices],
         "dispositions": [{"value": value, "name": name} for value, name in WrapUp.Disposition.choices],
     }

@@ -9,4 +9,5 @@ urlpatterns = [
     path("login/", views.AgentLoginView.as_view(), name="login"),
     path("logout/", views.AgentLogoutView.as_view(), name="logout"),
     path("supervisor/", views.supervisor, name="supervisor"),
+    path("inbox/", views.inbox, name="inbox"),
 ]
