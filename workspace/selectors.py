@@ -23,6 +23,8 @@ from tenants.models import Brand
 WAITING_STATES = (QueueEntry.State.WAITING, QueueEntry.State.OFFERED)
 # A transcript longer than this shows its first messages only (a 30-minute chat is ~100).
 TRANSCRIPT_LIMIT = 2000
+# The supervisor sees the longest waits first; past this many the queue length says the rest.
+WAITING_LIST_LIMIT = 50
 
 
 def _brand_summary(brand: Brand) -> dict:
@@ -167,6 +169,13 @@ def supervisor_overview(*, agent: AgentProfile) -> list[dict]:
             "brand_name": brand.name,
             "queue_length": len(waiting),
             "oldest_wait_seconds": int((now - waiting[0].entered_at).total_seconds()) if waiting else 0,
+            "waiting": [
+                {
+                    "conversation_id": e.conversation_id, "customer_name": e.customer_name, "summary": e.summary, "category": e.category,
+                    "state": e.state, "priority": e.priority, "waited_seconds": int((now - e.entered_at).total_seconds()),
+                }
+                for e in waiting[:WAITING_LIST_LIMIT]
+            ],
             "agents": _team(staffings_on_brand(brand=brand)),
             "chats": [
                 {

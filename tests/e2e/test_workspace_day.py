@@ -217,3 +217,41 @@ def test_usable_at_desktop_and_tablet_widths(live_server_asgi, new_page, alpha, 
     page.keyboard.press("Tab")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+
+
+def test_a_supervisor_watches_a_chat_and_whispers_without_the_customer_or_agent_being_affected(live_server_asgi, new_page, alpha):
+    agent = make_agent("hana", "Hana Holder", alpha)
+    supervisor = make_agent("sam", "Sam Supervisor", alpha, role="supervisor")
+    page = workspace_page(new_page, live_server_asgi)
+    sign_in(page, live_server_asgi, agent)
+    customer, chat = accepted_chat(page, live_server_asgi, "Wes Watched")
+    waiting = Customer(live_server_asgi, "alpha", name="Nell Next")
+    waiting.escalate()
+
+    boss = new_page()
+    sign_in(boss, live_server_asgi, supervisor, online=False)
+    boss.goto(live_server_asgi.url(None, "/agent/supervisor/"))
+    expect(boss.locator(".waiting tbody tr")).to_contain_text(["Nell Next"])
+    boss.get_by_role("button", name="Watch chat with Wes Watched (Alpha Outdoor)").click()
+    watch = boss.locator("#watch")
+    expect(watch.get_by_role("heading")).to_have_text("Watching Wes Watched (Alpha Outdoor) with Hana Holder")
+    expect(watch.locator(".message--system", has_text="joined")).to_have_count(1)
+
+    customer.say("Is anyone reading this?", "c-watch")
+    expect(watch.locator(".message--customer .message__body")).to_have_text(["Is anyone reading this?"])
+    boss.get_by_label("Whisper to Hana Holder").fill("Offer the express reship")
+    boss.get_by_role("button", name="Send whisper").click()
+    expect(watch.locator(".message--note .message__body")).to_have_text(["Offer the express reship"])
+
+    # The agent gets the whisper as a private note and keeps the chat; the customer sees none of it.
+    expect(chat.locator(".message--note .message__body")).to_have_text(["Offer the express reship"])
+    expect(chat.get_by_label("Message")).to_be_visible()
+    expect(chat.locator(".chat-status")).to_have_text("")
+    chat.get_by_label("Message").fill("Yes, I am here")
+    chat.get_by_role("button", name="Send").click()
+    expect(watch.locator(".message--agent .message__body")).to_have_text(["Yes, I am here"])
+    bodies = [m["body"] for m in customer.messages()]
+    assert "Offer the express reship" not in bodies and "Yes, I am here" in bodies
+    assert not any("Sam Supervisor" in body for body in bodies)
+    with schema_context("brand_alpha"):
+        assert Conversation.objects.get(id=customer.id).agent_name == "Hana Holder"
