@@ -248,3 +248,32 @@ class WrapUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conversation_id} {self.disposition}"
+
+
+class Contact(models.Model):
+    """A customer of the brand, across their conversations: found by customer ID or email
+    and merged when the same customer comes back (chat.contacts.contact_record)."""
+
+    external_id = models.CharField(max_length=120, blank=True, help_text="The brand's customer ID.")
+    email = models.EmailField(db_index=True)
+    name = models.CharField(max_length=120)
+    identity_verified = models.BooleanField(default=False, help_text="The customer ID came in a signed identity token.")
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    conversations = models.ManyToManyField(Conversation, through="ContactConversation", related_name="contacts")
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""), name="contact_unique_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class ContactConversation(models.Model):
+    """A conversation belongs to one contact."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="links")
+    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, related_name="contact_link")

@@ -25,6 +25,7 @@ from surveys.services import survey_request
 from tenants.models import Brand
 from tenants.selectors import brand_is_open
 
+from .contacts import contact_record
 from .errors import ChatError
 from .identity import Identity, IdentityError, identity_verify
 from .messages import system_message_add
@@ -83,6 +84,7 @@ def conversation_start(*, brand: Brand, data: dict, identity_token: str | None =
             custom_fields=prechat.custom_fields,
             suggested_article_ids=[article.id for article in suggestions],
         )
+        contact_record(conversation=conversation)
     return StartedConversation(conversation=conversation, token=token, suggestions=suggestions)
 
 

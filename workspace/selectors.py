@@ -4,10 +4,11 @@ Runs in public; where a brand's own rows are needed (categories, conversations, 
 messages) it enters that brand's schema for the read.
 """
 
+from django.db.models import Count, Q
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from chat.models import AgentSegment, CannedReply, Conversation, CustomField, OfflineMessage, Tag, WrapUp
+from chat.models import AgentSegment, CannedReply, Contact, ContactConversation, Conversation, CustomField, OfflineMessage, Tag, WrapUp
 from chat.search import ConversationFilters, conversations_search
 from chat.selectors import customer_history, message_frame, messages_after
 from chat.wrapup import tags_active
@@ -328,6 +329,7 @@ def conversation_transcript(*, conversation: Conversation, brand: Brand) -> dict
             "answered_via": survey.answered_via,
         },
         "wrap_up": _conversation_wrap_up(conversation),
+        "contact": contact_for_conversation(conversation),
     }
 
 
@@ -358,3 +360,48 @@ def inbox_config(*, agent: AgentProfile) -> dict:
         "states": [{"value": value, "name": name} for value, name in Conversation.State.choices],
         "dispositions": [{"value": value, "name": name} for value, name in WrapUp.Disposition.choices],
     }
+
+
+# --- Contacts (in the brand's schema) ---------------------------------------------------
+
+CONTACTS_LIMIT = 50
+CONTACT_CONVERSATIONS_LIMIT = 100
+
+
+class ContactNotFound(Exception):
+    detail = "No such contact."
+
+
+def contact_payload(contact: Contact) -> dict:
+    return {
+        "id": contact.id, "name": contact.name, "email": contact.email, "customer_id": contact.external_id,
+        "verified": contact.identity_verified, "first_seen_at": contact.first_seen_at.isoformat(), "last_seen_at": contact.last_seen_at.isoformat(),
+    }
+
+
+def contacts_search(*, text: str = "") -> list[dict]:
+    contacts = Contact.objects.annotate(conversation_count=Count("links"))
+    text = text.strip()
+    if text:
+        contacts = contacts.filter(Q(name__icontains=text) | Q(email__iexact=text) | Q(external_id__iexact=text))
+    return [{**contact_payload(c), "conversation_count": c.conversation_count} for c in contacts.order_by("-last_seen_at")[:CONTACTS_LIMIT]]
+
+
+def contact_detail(*, contact_id, brand: Brand) -> dict:
+    try:
+        contact = Contact.objects.get(pk=int(contact_id))
+    except (Contact.DoesNotExist, TypeError, ValueError):
+        raise ContactNotFound from None
+    conversations = (
+        Conversation.objects.filter(contact_link__contact=contact).select_related("category").prefetch_related("wrap_up__tags")
+        .order_by("-created_at")[:CONTACT_CONVERSATIONS_LIMIT]
+    )
+    return {**contact_payload(contact), "conversations": [inbox_item(c, brand=brand) for c in conversations]}
+
+
+def contact_for_conversation(conversation: Conversation) -> dict | None:
+    link = ContactConversation.objects.filter(conversation=conversation).select_related("contact").first()
+    if link is None:
+        return None  # a conversation from before contacts
+    count = ContactConversation.objects.filter(contact_id=link.contact_id).count()
+    return {**contact_payload(link.contact), "conversation_count": count}

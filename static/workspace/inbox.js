@@ -163,6 +163,18 @@ async function openTranscript(brandSlug, id) {
       el("button", { type: "button", class: "link", onclick: () => openTranscript(brandSlug, h.id) }, `${new Date(h.created_at).toLocaleDateString()} · ${h.category} · ${h.state}`),
       el("br"), el("span", { text: h.summary || "" }))))
     : el("p", { class: "muted", text: "None with this brand." });
+  const contactBox = el("div", { class: "contact" });
+  if (d.contact) {
+    const c = d.contact;
+    contactBox.append(
+      el("p", { class: "contact__line" }, el("strong", { text: c.name }), ` · ${c.email}`, c.customer_id ? ` · ${c.customer_id}` : "",
+        c.verified ? el("span", { class: "badge contact__verified", text: "Identity verified" }) : null,
+        ` · ${c.conversation_count} conversation${c.conversation_count === 1 ? "" : "s"}`),
+      el("button", { type: "button", text: "All their conversations", onclick: () => showContact(brandSlug, c.id, contactBox) }),
+    );
+  } else {
+    contactBox.append(el("p", { class: "muted", text: "No contact record (a conversation from before contacts)." }));
+  }
   const brand = brands[brandSlug] || { name: d.brand_name, color: d.brand_color };
   transcript.replaceChildren(
     el("h2", { id: "transcript-title" }, brandBadge(brand.name, brand.color), " ", `${d.customer.name} · ${d.category.name}`),
@@ -172,6 +184,7 @@ async function openTranscript(brandSlug, id) {
       ["Customer ID", d.customer.customer_id ? `${d.customer.customer_id}${d.customer.verified ? " (verified)" : ""}` : ""],
       ["Summary", d.summary], ["Product ID", d.product_id], ["Agent", d.agent?.name],
     ]),
+    el("h3", { text: "Contact" }), contactBox,
     el("h3", { text: "Timings" }),
     dl([
       ["Started", when(t.created_at)], ["Queued", when(t.queued_at)], ["Waited", seconds(t.wait_seconds)],
@@ -185,6 +198,18 @@ async function openTranscript(brandSlug, id) {
     el("h3", { text: "Earlier conversations" }), history,
   );
   transcript.focus();
+}
+
+async function showContact(brandSlug, contactId, box) {
+  try {
+    const contact = await api(`brands/${brandSlug}/contacts/${contactId}`);
+    box.querySelector("button")?.remove();
+    box.append(el("ul", { class: "history contact__conversations" }, contact.conversations.map((c) => el("li", {},
+      el("button", { type: "button", class: "link", onclick: () => openTranscript(brandSlug, c.id) }, `${new Date(c.created_at).toLocaleDateString()} · ${c.category} · ${c.state}`),
+      el("br"), el("span", { text: c.summary })))));
+  } catch (error) {
+    box.append(el("p", { class: "alert", text: error.message }));
+  }
 }
 
 form.addEventListener("submit", (event) => {

@@ -93,6 +93,7 @@ def test_inbox_searches_and_filters_across_two_brands_and_opens_a_transcript_wit
     expect(transcript.locator(".message--agent .message__body")).to_have_text(["Refund on its way"])
     expect(transcript.locator(".message--system", has_text="joined")).to_have_count(1)
     expect(transcript).to_contain_text("read-only")
+    expect(transcript.locator(".contact__line")).to_contain_text("2 conversations")
     assert transcript.locator("textarea, input").count() == 0
     # The customer's earlier conversation opens from there.
     transcript.locator(".history button").click()

@@ -12,6 +12,8 @@ urlpatterns = [
     path("conversations", views.MyConversationsView.as_view()),
     path("inbox", views.InboxView.as_view()),
     path("brands/<slug:brand>/tags", views.TagsView.as_view()),
+    path("brands/<slug:brand>/contacts", views.ContactsView.as_view()),
+    path("brands/<slug:brand>/contacts/<int:contact_id>", views.ContactDetailView.as_view()),
     path(brand_conversation, views.ConversationDetailView.as_view()),
     path(f"{brand_conversation}/accept", views.AcceptView.as_view()),
     path(f"{brand_conversation}/decline", views.DeclineView.as_view()),

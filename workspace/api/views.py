@@ -298,3 +298,23 @@ class OfflineMessageReplyView(base.AgentBrandAPIView):
         data.is_valid(raise_exception=True)
         message = offline_message_reply(agent=self.agent, brand=self.brand, message_id=message_id, body=data.validated_data["body"])
         return Response({"id": message.id, "detail": f"Reply emailed to {message.customer_email}."})
+
+
+class ContactsView(base.AgentBrandAPIView):
+    """The brand's contacts, newest first, searched by name, email or customer ID."""
+
+    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=OpenApiTypes.OBJECT)
+    def get(self, request, brand):
+        text = request.query_params.get("q", "")
+        if len(text) > MAX_QUERY:
+            return Response({"detail": f"Search text is at most {MAX_QUERY} characters.", "code": "bad_query"}, status=400)
+        return Response({"contacts": selectors.contacts_search(text=text)})
+
+
+class ContactDetailView(base.AgentBrandAPIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    def get(self, request, brand, contact_id):
+        try:
+            return Response(selectors.contact_detail(contact_id=contact_id, brand=self.brand))
+        except selectors.ContactNotFound as exc:
+            return Response({"detail": exc.detail, "code": "not_found"}, status=404)
