@@ -4,7 +4,9 @@ Runs in public; where a brand's own rows are needed (categories, conversations, 
 messages) it enters that brand's schema for the read.
 """
 
-from django.db.models import Count, Q
+from datetime import timedelta
+
+from django.db.models import Avg, Count, Q
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -18,6 +20,7 @@ from knowledge.models import Category
 from knowledge.selectors import article_payload, articles_by_ids
 from routing.models import AgentState, QueueEntry
 from routing.services import agent_state_get
+from surveys.models import Survey
 from surveys.selectors import survey_for_conversation
 from tenants.models import Brand
 
@@ -156,6 +159,24 @@ def canned_replies() -> list[dict]:
     return [{"shortcut": c.shortcut, "title": c.title, "body": c.body} for c in CannedReply.objects.all()]
 
 
+CSAT_WINDOW = timedelta(hours=24)
+
+
+def csat_recent(*, brand: Brand, now) -> dict:
+    """Survey answers of the last 24 hours on the brand: how many, the average, the share
+    of 4s and 5s ("satisfied", the usual CSAT figure). One aggregate query in its schema."""
+    with schema_context(brand.schema_name):
+        figures = Survey.objects.filter(answered_at__gte=now - CSAT_WINDOW, rating__isnull=False).aggregate(
+            answered=Count("id"), average=Avg("rating"), satisfied=Count("id", filter=Q(rating__gte=4)),
+        )
+    answered = figures["answered"]
+    return {
+        "window_hours": int(CSAT_WINDOW.total_seconds() // 3600), "answered": answered,
+        "average": round(figures["average"], 2) if answered else None,
+        "satisfied_percent": round(100 * figures["satisfied"] / answered) if answered else None,
+    }
+
+
 def supervisor_overview(*, agent: AgentProfile) -> list[dict]:
     """Per brand the agent supervises: queue length, oldest wait, agents' state and load,
     chats in progress."""
@@ -168,6 +189,7 @@ def supervisor_overview(*, agent: AgentProfile) -> list[dict]:
         brands.append({
             "brand": brand.slug,
             "brand_name": brand.name,
+            "csat": csat_recent(brand=brand, now=now),
             "queue_length": len(waiting),
             "oldest_wait_seconds": int((now - waiting[0].entered_at).total_seconds()) if waiting else 0,
             "waiting": [

@@ -9,6 +9,9 @@ const MUTE_KEY = "workspace.sound.muted";
 const baseTitle = document.title;
 const favicon = document.getElementById("favicon");
 const soundToggle = document.getElementById("sound-toggle");
+// For an agent who is online already when the page opens (so never "goes online" here):
+// a button to ask, rather than a prompt out of nowhere.
+const notifyEnable = document.getElementById("notify-enable");
 
 let audio = null; // AudioContext, made on the first user gesture (browsers refuse one before)
 
@@ -103,8 +106,12 @@ function unlockAudio() {
 export function askNotificationPermission() {
   unlockAudio();
   if ("Notification" in window && Notification.permission === "default") {
-    Notification.requestPermission().catch(() => {});
+    Notification.requestPermission().then(showNotifyEnable, showNotifyEnable);
   }
+}
+
+function showNotifyEnable() {
+  if (notifyEnable) notifyEnable.hidden = !("Notification" in window) || Notification.permission !== "default";
 }
 
 function desktopNotify(title, body, tag, onClick) {
@@ -138,6 +145,10 @@ if (soundToggle) {
     if (!muted()) playTone();
   });
   showMuted();
+}
+if (notifyEnable) {
+  notifyEnable.addEventListener("click", askNotificationPermission);
+  showNotifyEnable();
 }
 // Any first click or key press makes sound possible from then on.
 document.addEventListener("pointerdown", unlockAudio, { once: true });

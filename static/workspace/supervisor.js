@@ -79,6 +79,8 @@ function renderBrand(b) {
     el("dl", { class: "stats" },
       el("dt", { text: "Waiting" }), el("dd", { class: "queue-length", text: String(b.queue_length) }),
       el("dt", { text: "Oldest wait" }), el("dd", { class: "oldest-wait", text: b.queue_length ? formatWait(b.oldest_wait_seconds) : "—" }),
+      el("dt", { text: `CSAT, last ${b.csat.window_hours} h` }),
+      el("dd", { class: "csat", text: b.csat.answered ? `${b.csat.satisfied_percent}% satisfied (avg ${b.csat.average} of 5, ${b.csat.answered} answers)` : "No answers yet" }),
     ),
     waiting,
     agents,

@@ -108,3 +108,20 @@ def test_supervisor_overview_lists_the_waiting_chats_with_their_waits(client, al
     waiting = data["brands"][0]["waiting"]
     assert [(w["conversation_id"], w["customer_name"]) for w in waiting] == [(conversation.id, "Wanda Waiting")]
     assert waiting[0]["waited_seconds"] >= 0
+    assert data["brands"][0]["csat"] == {"window_hours": 24, "answered": 0, "average": None, "satisfied_percent": None}
+
+
+def test_supervisor_overview_counts_csat_of_the_last_day_per_brand(client, alpha):
+    from surveys.services import survey_answer
+    from tests.workspace.test_inbox import end
+
+    supervisor = agent_staffed(alpha, role=Staffing.Role.SUPERVISOR)
+    agent = agent_staffed(alpha, capacity=3)
+    for rating in (5, 4, 2):
+        brand, conversation, _ = conversation_active(agent=agent)
+        end(brand, conversation, agent)
+        with schema_context(brand.schema_name):
+            survey_answer(conversation_id=conversation.id, rating=rating, comment="", via="chat")
+    _, raw = AgentToken.issue(user=supervisor.user)
+    csat = client.get("/api/agent/v1/supervisor/overview", HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_HOST="localhost").json()["brands"][0]["csat"]
+    assert csat == {"window_hours": 24, "answered": 3, "average": 3.67, "satisfied_percent": 67}

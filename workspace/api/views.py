@@ -303,7 +303,7 @@ class OfflineMessageReplyView(base.AgentBrandAPIView):
 class ContactsView(base.AgentBrandAPIView):
     """The brand's contacts, newest first, searched by name, email or customer ID."""
 
-    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="agent_v1_brands_contacts_list", parameters=[OpenApiParameter("q", str)], responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
     def get(self, request, brand):
         text = request.query_params.get("q", "")
         if len(text) > MAX_QUERY:
