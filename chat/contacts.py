@@ -22,12 +22,13 @@ def _lock(key: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:contact:{key}"])
 
 
-def contact_record(*, conversation: Conversation) -> Contact:
-    """File the conversation under its customer's contact, creating or merging contacts."""
+def contact_record(*, conversation: Conversation, at=None) -> Contact:
+    """File the conversation under its customer's contact, creating or merging contacts.
+    `at` is when the customer was seen (now, or the conversation's start for a backfill)."""
     email = conversation.customer_email.strip().lower()
     external_id = conversation.customer_external_id.strip()
     verified = conversation.identity_verified and bool(external_id)
-    now = timezone.now()
+    now = at or timezone.now()
     with transaction.atomic():
         _lock(f"email:{email}")
         if external_id:
@@ -54,8 +55,24 @@ def contact_record(*, conversation: Conversation) -> Contact:
             contact.external_id = external_id
         contact.name = conversation.customer_name or contact.name
         contact.email = email
-        contact.last_seen_at = now
+        contact.last_seen_at = max(contact.last_seen_at, now) if contact.pk else now
         contact.identity_verified = contact.identity_verified or (verified and contact.external_id == external_id)
         contact.save()
         ContactConversation.objects.update_or_create(conversation=conversation, defaults={"contact": contact})
     return contact
+
+
+BACKFILL_BATCH = 500  # conversations per query; each is filed in its own short transaction
+
+
+def contacts_backfill() -> int:
+    """File the brand's conversations that have no contact yet (those from before
+    contacts), oldest first so the merge rules see them in the order customers came."""
+    filed = 0
+    while True:
+        batch = list(Conversation.objects.filter(contact_link__isnull=True).order_by("created_at", "id")[:BACKFILL_BATCH])
+        if not batch:
+            return filed
+        for conversation in batch:
+            contact_record(conversation=conversation, at=conversation.created_at)
+        filed += len(batch)

@@ -77,3 +77,17 @@ def test_contacts_are_per_brand_and_served_to_agents_of_that_brand_only(client, 
     missing = client.get(f"/api/agent/v1/brands/alpha/contacts/{beta_contact + 1000}", **headers)
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     assert client.get("/api/agent/v1/brands/alpha/contacts", {"q": "x" * 300}, **headers).status_code == 400
+
+
+def test_backfill_files_conversations_from_before_contacts_once(call):
+    from chat.models import ContactConversation
+
+    first = start(customer_id="C-3")
+    second = start(email="other@example.com")
+    with schema_context("brand_alpha"):
+        ContactConversation.objects.all().delete()
+        Contact.objects.all().delete()
+    out = call("contacts_backfill", "--brand", "alpha")
+    assert "alpha: 2 conversation(s) filed" in out
+    assert contacts() == [("dana@example.com", "C-3", False, [first.id]), ("other@example.com", "", False, [second.id])]
+    assert "alpha: 0 conversation(s) filed" in call("contacts_backfill", "--brand", "alpha")
