@@ -128,13 +128,13 @@ function desktopNotify(title, body, tag, onClick) {
   }
 }
 
-// Something arrived: always recount; sound and desktop notification unless the agent is
-// already looking at it (inFront: the page is in front and showing that very thing).
-export function notify({ title, body, tag, inFront = pageInFront(), onClick }) {
+// Something arrived: always recount, and play the tone (unless muted); the desktop
+// notification only while the page is not in front, where the page itself cannot be seen.
+// Callers do not notify about what the agent is looking at (the chat in front).
+export function notify({ title, body, tag, onClick }) {
   refreshAlerts();
-  if (inFront) return;
   playTone();
-  desktopNotify(title, body, tag, onClick);
+  if (!pageInFront()) desktopNotify(title, body, tag, onClick);
 }
 
 if (soundToggle) {

@@ -95,9 +95,17 @@ def test_an_offer_in_a_background_tab_raises_the_title_count_the_favicon_and_a_n
     expect(page.locator("#favicon")).to_have_attribute("data-count", "0")
 
 
+COUNT_TONES = """
+  window.__tones = 0;
+  const start = OscillatorNode.prototype.start;
+  OscillatorNode.prototype.start = function (...args) { window.__tones += 1; return start.apply(this, args); };
+"""
+
+
 def test_sound_can_be_muted_and_stays_muted(live_server_asgi, new_page, alpha):
     agent = make_agent("moss", "Moss Mute", alpha)
     page = workspace_page(new_page, live_server_asgi)
+    page.add_init_script(COUNT_TONES)
     sign_in(page, live_server_asgi, agent)
     toggle = page.get_by_role("button", name="Sound on")
     expect(toggle).to_have_attribute("aria-pressed", "false")
@@ -105,6 +113,11 @@ def test_sound_can_be_muted_and_stays_muted(live_server_asgi, new_page, alpha):
     expect(page.get_by_role("button", name="Sound off")).to_have_attribute("aria-pressed", "true")
     page.reload()
     expect(page.get_by_role("button", name="Sound off")).to_be_visible()
+    expect(page.locator("#connection")).to_have_text("Connected")
+    page.locator("#offers-title").click()  # a gesture, so sound would be allowed
+    Customer(live_server_asgi, "alpha", name="Quiet Quentin").escalate()
+    expect(page).to_have_title("(1) Agent workspace · Helpdesk")
+    assert page.evaluate("window.__tones") == 0
 
 
 def test_a_slash_shortcut_filters_and_inserts_a_canned_reply_with_variables(live_server_asgi, new_page, alpha):
@@ -255,3 +268,16 @@ def test_a_supervisor_watches_a_chat_and_whispers_without_the_customer_or_agent_
     assert not any("Sam Supervisor" in body for body in bodies)
     with schema_context("brand_alpha"):
         assert Conversation.objects.get(id=customer.id).agent_name == "Hana Holder"
+
+
+def test_in_front_an_offer_sounds_but_raises_no_desktop_notification(live_server_asgi, new_page, alpha):
+    agent = make_agent("fern", "Fern Front", alpha)
+    page = workspace_page(new_page, live_server_asgi)
+    # Test-only: count the tones the page starts (oscillators), without a speaker.
+    page.add_init_script(COUNT_TONES)
+    sign_in(page, live_server_asgi, agent)
+    page.evaluate(TO_FRONT)
+    Customer(live_server_asgi, "alpha", name="Fay Front").escalate()
+    expect(page).to_have_title("(1) Agent workspace · Helpdesk")
+    assert page.evaluate("window.__notifications") == []
+    assert page.evaluate("window.__tones") == 2  # the two notes of one tone

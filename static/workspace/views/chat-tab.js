@@ -239,7 +239,7 @@ export class ChatTab {
           const brand = brands[this.brand] || { name: this.brand };
           notify({
             title: `${this.detail?.customer.name || "Customer"} (${brand.name})`, body: m.body, tag: `message-${this.k}`,
-            inFront: false, onClick: () => this.onSelect(this.k),
+            onClick: () => this.onSelect(this.k),
           });
         }
       }
