@@ -4,7 +4,7 @@ measured in the same run. Pass names to run only some: `python -m bench brand_cr
 import importlib
 import sys
 
-BENCHMARKS = ["brand_creation", "wait_estimate_sim", "assignment_throughput", "message_latency", "reports", "suggestions"]
+BENCHMARKS = ["brand_creation", "wait_estimate_sim", "assignment_throughput", "message_latency", "inbox_search", "reports", "suggestions"]
 
 
 def main(argv: list[str]) -> int:

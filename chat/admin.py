@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from tenants.admin_site import brand_admin
 
-from .models import CannedReply, Conversation, CustomField, Message, OfflineMessage
+from .models import CannedReply, Contact, Conversation, CustomField, Message, OfflineMessage, Tag
 
 
 @admin.register(CustomField, site=brand_admin)
@@ -60,3 +60,34 @@ class OfflineMessageAdmin(admin.ModelAdmin):
     list_filter = ["reason", "category"]
     search_fields = ["customer_name", "customer_email", "summary"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(Tag, site=brand_admin)
+class TagAdmin(admin.ModelAdmin):
+    """The brand's wrap-up tags; retire one with is_active rather than deleting it, so old
+    chats keep their tags."""
+
+    list_display = ["name", "slug", "is_active"]
+    list_editable = ["is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Contact, site=brand_admin)
+class ContactAdmin(admin.ModelAdmin):
+    """Read-only: contacts are filed by the chat itself (chat.contacts)."""
+
+    list_display = ["name", "email", "external_id", "identity_verified", "last_seen_at"]
+    list_filter = ["identity_verified"]
+    search_fields = ["name", "email", "external_id"]
+    exclude = ["conversations"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -307,3 +307,67 @@ class ReportRollup(models.Model):
     up from the conversations when a report asks."""
 
     rolled_up_until = models.DateTimeField()
+
+class Tag(models.Model):
+    """A wrap-up tag of the brand's own (managed in the brand admin), so chats can be
+    counted by reason: "refund", "damaged parcel", ..."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    is_active = models.BooleanField(default=True, help_text="Inactive tags stay on old chats but are no longer offered.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WrapUp(models.Model):
+    """What the agent recorded when a chat ended: the brand's tags and an optional
+    disposition. One per conversation; saving again replaces it (the agent corrects it)."""
+
+    class Disposition(models.TextChoices):
+        RESOLVED = "resolved", "Resolved"
+        FOLLOW_UP = "follow_up", "Needs follow-up"
+        ESCALATED = "escalated", "Escalated"
+        NOT_RESOLVED = "not_resolved", "Not resolved"
+        NO_RESPONSE = "no_response", "Customer left"
+
+    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, related_name="wrap_up")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="wrap_ups")
+    disposition = models.CharField(max_length=16, choices=Disposition.choices, blank=True, db_index=True)
+    agent_id = models.IntegerField(help_text="helpdesk.AgentProfile id (public schema) of who wrapped it up.")
+    wrapped_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id} {self.disposition}"
+
+
+class Contact(models.Model):
+    """A customer of the brand, across their conversations: found by customer ID or email
+    and merged when the same customer comes back (chat.contacts.contact_record)."""
+
+    external_id = models.CharField(max_length=120, blank=True, help_text="The brand's customer ID.")
+    email = models.EmailField(db_index=True)
+    name = models.CharField(max_length=120)
+    identity_verified = models.BooleanField(default=False, help_text="The customer ID came in a signed identity token.")
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    conversations = models.ManyToManyField(Conversation, through="ContactConversation", related_name="contacts")
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""), name="contact_unique_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class ContactConversation(models.Model):
+    """A conversation belongs to one contact."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="links")
+    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, related_name="contact_link")

@@ -32,6 +32,7 @@ from surveys.services import survey_request
 from tenants.models import Brand
 from tenants.selectors import brand_is_open, brand_next_opening
 
+from .contacts import contact_record
 from .errors import ChatError
 from .identity import Identity, IdentityError, identity_verify
 from .messages import system_message_add
@@ -155,6 +156,7 @@ def conversation_start(*, brand: Brand, data: dict, identity_token: str | None =
             )
             # Created with the conversation, in its transaction: nobody else can hold seq 1.
             Message.objects.create(conversation=conversation, seq=1, sender=Message.Sender.CUSTOMER, author_name=prechat.name, body=prechat.summary)
+            contact_record(conversation=conversation)
     except IntegrityError:
         # The same key at the same moment from another request: that one made it.
         existing = _conversation_for_client_key(brand=brand, client_key=client_key) if client_key else None

@@ -8,7 +8,7 @@ from django.contrib.admin import AdminSite
 
 class BrandAdminSite(AdminSite):
     site_header = "Brand administration"
-    index_title = "Help center, chat settings and conversations"
+    index_title = "Help center, chat settings (canned replies, wrap-up tags) and conversations"
 
     def each_context(self, request):
         context = super().each_context(request)

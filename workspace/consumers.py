@@ -50,6 +50,17 @@ def _subscribe(agent, brand_slug, conversation_id, after_seq):
     return conversation.id, [message_frame(m) for m in messages_after(conversation=conversation, after_seq=after_seq, include_internal=True)]
 
 
+def _watch(agent, brand_slug, conversation_id, after_seq):
+    """A supervisor of the brand watches any of its chats: the same catch-up as subscribe,
+    for supervisors only (others get the not-found every refused conversation gets)."""
+    staffing = staffing_get_for_agent(agent=agent, brand_slug=brand_slug)
+    if not staffing.is_supervisor:
+        raise ConversationNotFound
+    conversation = conversation_get_for_agent(staffing=staffing, conversation_id=conversation_id)
+    frames = [message_frame(m) for m in messages_after(conversation=conversation, after_seq=after_seq, include_internal=True)]
+    return conversation.id, conversation.agent_id, frames
+
+
 def _holding(agent, brand_slug, conversation_id):
     """Typing into a chat is for the agent who holds it."""
     _, conversation = _conversation(agent, brand_slug, conversation_id)
@@ -82,6 +93,8 @@ class AgentConsumer(JsonFrameConsumer):
         "read": "on_read",
         "presence": "on_presence",
         "conversation.end": "on_end",
+        "watch": "on_watch",
+        "unwatch": "on_unwatch",
     }
 
     async def connect(self):
@@ -165,6 +178,35 @@ class AgentConsumer(JsonFrameConsumer):
         await self.send_json({"type": "subscribed", "brand": brand.slug, "conversation_id": conversation_id})
         for message in missed:
             await self.send_json({**message, "brand": brand.slug, "conversation_id": conversation_id})
+
+    # Watching: a supervisor follows a chat live without taking it over. Nothing is
+    # published (no agent.joined, no read marker), so neither the customer nor the agent
+    # holding it can tell; what the supervisor can do in it stays what any colleague can:
+    # a private note (the whisper), never a public reply (the message statement's rule).
+    async def on_watch(self, frame):
+        try:
+            after_seq = seq_parse(frame.get("after_seq"))
+        except ChatError as exc:
+            raise FrameError(exc.code, exc.detail) from None
+        conversation_id, holder_id, missed = await self._call(frame, _watch, after_seq)
+        brand = self._brand(frame)
+        await self._join_conversation(brand.schema_name, conversation_id)
+        await self.send_json({"type": "watching", "brand": brand.slug, "conversation_id": conversation_id, "agent_id": holder_id})
+        for message in missed:
+            await self.send_json({**message, "brand": brand.slug, "conversation_id": conversation_id})
+
+    async def on_unwatch(self, frame):
+        brand = self._brand(frame)
+        try:
+            conversation_id = int(frame.get("conversation_id"))
+        except (TypeError, ValueError):
+            raise FrameError("not_found", "No such conversation.") from None
+        for audience in ("all", "agents"):
+            group = conversation_group(schema=brand.schema_name, conversation_id=conversation_id, audience=audience)
+            if group in self.groups_joined:
+                await self.channel_layer.group_discard(group, self.channel_name)
+                self.groups_joined.discard(group)
+        await self.send_json({"type": "unwatched", "brand": brand.slug, "conversation_id": conversation_id})
 
     async def on_message_send(self, frame):
         message, created = await self._call(frame, _send, frame.get("body"), frame.get("client_msg_id"), bool(frame.get("internal")))

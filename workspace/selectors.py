@@ -4,20 +4,31 @@ Runs in public; where a brand's own rows are needed (categories, conversations, 
 messages) it enters that brand's schema for the read.
 """
 
+from datetime import timedelta
+
+from django.db.models import Avg, Count, Q
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from chat.models import CannedReply, Conversation, CustomField, OfflineMessage
-from chat.selectors import customer_history
+from chat.models import AgentSegment, CannedReply, Contact, ContactConversation, Conversation, CustomField, OfflineMessage, Tag, WrapUp
+from chat.search import ConversationFilters, conversations_search
+from chat.selectors import customer_history, message_frame, messages_after
+from chat.wrapup import tags_active
 from helpdesk.models import AgentProfile, Staffing
 from helpdesk.selectors import staffings_for_agent, staffings_on_brand
 from knowledge.models import Category
 from knowledge.selectors import article_payload, articles_by_ids
 from routing.models import AgentState, QueueEntry
 from routing.services import agent_state_get
+from surveys.models import Survey
+from surveys.selectors import survey_for_conversation
 from tenants.models import Brand
 
 WAITING_STATES = (QueueEntry.State.WAITING, QueueEntry.State.OFFERED)
+# A transcript longer than this shows its first messages only (a 30-minute chat is ~100).
+TRANSCRIPT_LIMIT = 2000
+# The supervisor sees the longest waits first; past this many the queue length says the rest.
+WAITING_LIST_LIMIT = 50
 
 
 def _brand_summary(brand: Brand) -> dict:
@@ -116,6 +127,7 @@ def conversation_detail(*, conversation: Conversation, brand: Brand) -> dict:
         "agent": {"id": conversation.agent_id, "name": conversation.agent_name} if conversation.agent_id else None,
         "last_seq": conversation.last_seq,
         "customer_read_seq": conversation.customer_read_seq,
+        "agent_read_seq": conversation.agent_read_seq,
         "created_at": conversation.created_at.isoformat(),
         "history": [
             {"id": c.id, "state": c.state, "summary": c.summary, "category": c.category.name, "created_at": c.created_at.isoformat(), "agent_name": c.agent_name}
@@ -147,6 +159,24 @@ def canned_replies() -> list[dict]:
     return [{"shortcut": c.shortcut, "title": c.title, "body": c.body} for c in CannedReply.objects.all()]
 
 
+CSAT_WINDOW = timedelta(hours=24)
+
+
+def csat_recent(*, brand: Brand, now) -> dict:
+    """Survey answers of the last 24 hours on the brand: how many, the average, the share
+    of 4s and 5s ("satisfied", the usual CSAT figure). One aggregate query in its schema."""
+    with schema_context(brand.schema_name):
+        figures = Survey.objects.filter(answered_at__gte=now - CSAT_WINDOW, rating__isnull=False).aggregate(
+            answered=Count("id"), average=Avg("rating"), satisfied=Count("id", filter=Q(rating__gte=4)),
+        )
+    answered = figures["answered"]
+    return {
+        "window_hours": int(CSAT_WINDOW.total_seconds() // 3600), "answered": answered,
+        "average": round(figures["average"], 2) if answered else None,
+        "satisfied_percent": round(100 * figures["satisfied"] / answered) if answered else None,
+    }
+
+
 def supervisor_overview(*, agent: AgentProfile) -> list[dict]:
     """Per brand the agent supervises: queue length, oldest wait, agents' state and load,
     chats in progress."""
@@ -159,8 +189,16 @@ def supervisor_overview(*, agent: AgentProfile) -> list[dict]:
         brands.append({
             "brand": brand.slug,
             "brand_name": brand.name,
+            "csat": csat_recent(brand=brand, now=now),
             "queue_length": len(waiting),
             "oldest_wait_seconds": int((now - waiting[0].entered_at).total_seconds()) if waiting else 0,
+            "waiting": [
+                {
+                    "conversation_id": e.conversation_id, "customer_name": e.customer_name, "summary": e.summary, "category": e.category,
+                    "state": e.state, "priority": e.priority, "waited_seconds": int((now - e.entered_at).total_seconds()),
+                }
+                for e in waiting[:WAITING_LIST_LIMIT]
+            ],
             "agents": _team(staffings_on_brand(brand=brand)),
             "chats": [
                 {
@@ -208,3 +246,184 @@ def workspace_config(*, agent: AgentProfile) -> dict:
         "categories": categories,
         "is_supervisor": any(s.is_supervisor for s in staffings),
     }
+
+
+# --- The inbox and transcripts ------------------------------------------------------------
+
+INBOX_PAGE_SIZE = 25
+# Pages merge every brand's newest rows, so page p reads p * size + 1 rows per brand; past
+# this page the filters are the better tool (and the cost stays bounded).
+INBOX_MAX_PAGE = 40
+
+
+class InboxScope:
+    MINE = "mine"
+    BRAND = "brand"  # for supervisors: everyone's chats on the brands they supervise
+
+
+def _conversation_wrap_up(conversation: Conversation) -> dict | None:
+    try:
+        wrap_up = conversation.wrap_up
+    except WrapUp.DoesNotExist:
+        return None
+    return {
+        "tags": [{"slug": t.slug, "name": t.name} for t in wrap_up.tags.all()],
+        "disposition": wrap_up.disposition,
+        "disposition_name": wrap_up.get_disposition_display() if wrap_up.disposition else "",
+        "wrapped_at": wrap_up.wrapped_at.isoformat(),
+    }
+
+
+def inbox_item(conversation: Conversation, *, brand: Brand) -> dict:
+    return {
+        **_brand_summary(brand),
+        "id": conversation.id,
+        "state": conversation.state,
+        "customer_name": conversation.customer_name,
+        "customer_email": conversation.customer_email,
+        "verified": conversation.identity_verified,
+        "category": conversation.category.name,
+        "summary": conversation.summary,
+        "product_id": conversation.product_id,
+        "agent_name": conversation.agent_name,
+        "created_at": conversation.created_at.isoformat(),
+        "ended_at": conversation.ended_at.isoformat() if conversation.ended_at else None,
+        "wrap_up": _conversation_wrap_up(conversation),
+    }
+
+
+def inbox_for_agent(*, agent: AgentProfile, filters: ConversationFilters, brand_slug: str = "", scope: str = InboxScope.MINE, page: int = 1) -> dict:
+    """Conversations across the agent's brands, newest first: their own, or with
+    scope=brand everyone's on the brands they supervise (their own on the others). Only
+    brands the agent is staffed on are ever read (helpdesk.selectors.staffings_for_agent)."""
+    page = max(1, min(page, INBOX_MAX_PAGE))
+    wanted = page * INBOX_PAGE_SIZE + 1
+    rows = []
+    for staffing in staffings_for_agent(agent=agent):
+        if brand_slug and staffing.brand.slug != brand_slug:
+            continue
+        everyone = scope == InboxScope.BRAND and staffing.is_supervisor
+        with schema_context(staffing.brand.schema_name):
+            found = conversations_search(filters=filters, mine_agent_id=None if everyone else agent.id)[:wanted]
+            rows.extend((c.created_at, c.id, inbox_item(c, brand=staffing.brand)) for c in found)
+    rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
+    start = (page - 1) * INBOX_PAGE_SIZE
+    return {
+        "conversations": [row[2] for row in rows[start:start + INBOX_PAGE_SIZE]],
+        "page": page,
+        "has_next": len(rows) > start + INBOX_PAGE_SIZE and page < INBOX_MAX_PAGE,
+    }
+
+
+def _seconds_between(start, end) -> int | None:
+    return int((end - start).total_seconds()) if start and end else None
+
+
+def conversation_timings(conversation: Conversation) -> dict:
+    iso = lambda value: value.isoformat() if value else None  # noqa: E731
+    return {
+        "created_at": iso(conversation.created_at), "queued_at": iso(conversation.queued_at), "assigned_at": iso(conversation.assigned_at),
+        "first_agent_reply_at": iso(conversation.first_agent_reply_at), "ended_at": iso(conversation.ended_at),
+        "ended_by": conversation.ended_by,
+        "wait_seconds": _seconds_between(conversation.queued_at, conversation.assigned_at),
+        "quoted_wait_seconds": conversation.quoted_wait_seconds,
+        "first_reply_seconds": _seconds_between(conversation.assigned_at, conversation.first_agent_reply_at),
+        "duration_seconds": _seconds_between(conversation.created_at, conversation.ended_at),
+    }
+
+
+def conversation_transcript(*, conversation: Conversation, brand: Brand) -> dict:
+    """A past (or live) conversation as the inbox shows it, read-only: the detail beside a
+    chat, every message and event line in seq order, the timings, who held it, the survey
+    answer and the wrap-up. In the brand's schema."""
+    survey = survey_for_conversation(conversation_id=conversation.id)
+    messages = messages_after(conversation=conversation, after_seq=0, include_internal=True, limit=TRANSCRIPT_LIMIT)
+    return {
+        **conversation_detail(conversation=conversation, brand=brand),
+        "messages": [message_frame(m) for m in messages],
+        "timings": conversation_timings(conversation),
+        "segments": [
+            {"agent_name": s.agent_name, "started_at": s.started_at.isoformat(), "ended_at": s.ended_at.isoformat() if s.ended_at else None, "end_reason": s.end_reason}
+            for s in AgentSegment.objects.filter(conversation=conversation).order_by("started_at")
+        ],
+        "survey": None if survey is None else {
+            "rating": survey.rating, "comment": survey.comment, "answered_at": survey.answered_at.isoformat() if survey.answered_at else None,
+            "answered_via": survey.answered_via,
+        },
+        "wrap_up": _conversation_wrap_up(conversation),
+        "contact": contact_for_conversation(conversation),
+    }
+
+
+def tags_payload() -> dict:
+    """In the brand's schema: the tags and dispositions a wrap-up offers."""
+    return {
+        "tags": [{"slug": t.slug, "name": t.name} for t in tags_active()],
+        "dispositions": [{"value": value, "name": name} for value, name in WrapUp.Disposition.choices],
+    }
+
+
+def inbox_config(*, agent: AgentProfile) -> dict:
+    """What the inbox page's filters offer: the agent's brands with their categories and
+    tags (each from the brand's schema), the colleagues of the brands they supervise, the
+    states and dispositions."""
+    config = workspace_config(agent=agent)
+    tags, agents = {}, {}
+    for staffing in staffings_for_agent(agent=agent):
+        with schema_context(staffing.brand.schema_name):
+            tags[staffing.brand.slug] = [{"slug": t.slug, "name": t.name} for t in Tag.objects.order_by("name")]
+        if staffing.is_supervisor:
+            for member in brand_agents(brand=staffing.brand):
+                agents[member["id"]] = member["name"]
+    return {
+        **config,
+        "tags": tags,
+        "agents": [{"id": agent_id, "name": name} for agent_id, name in sorted(agents.items(), key=lambda item: item[1])],
+        "states": [{"value": value, "name": name} for value, name in Conversation.State.choices],
+        "dispositions": [{"value": value, "name": name} for value, name in WrapUp.Disposition.choices],
+    }
+
+
+# --- Contacts (in the brand's schema) ---------------------------------------------------
+
+CONTACTS_LIMIT = 50
+CONTACT_CONVERSATIONS_LIMIT = 100
+
+
+class ContactNotFound(Exception):
+    detail = "No such contact."
+
+
+def contact_payload(contact: Contact) -> dict:
+    return {
+        "id": contact.id, "name": contact.name, "email": contact.email, "customer_id": contact.external_id,
+        "verified": contact.identity_verified, "first_seen_at": contact.first_seen_at.isoformat(), "last_seen_at": contact.last_seen_at.isoformat(),
+    }
+
+
+def contacts_search(*, text: str = "") -> list[dict]:
+    contacts = Contact.objects.annotate(conversation_count=Count("links"))
+    text = text.strip()
+    if text:
+        contacts = contacts.filter(Q(name__icontains=text) | Q(email__iexact=text) | Q(external_id__iexact=text))
+    return [{**contact_payload(c), "conversation_count": c.conversation_count} for c in contacts.order_by("-last_seen_at")[:CONTACTS_LIMIT]]
+
+
+def contact_detail(*, contact_id, brand: Brand) -> dict:
+    try:
+        contact = Contact.objects.get(pk=int(contact_id))
+    except (Contact.DoesNotExist, TypeError, ValueError):
+        raise ContactNotFound from None
+    conversations = (
+        Conversation.objects.filter(contact_link__contact=contact).select_related("category").prefetch_related("wrap_up__tags")
+        .order_by("-created_at")[:CONTACT_CONVERSATIONS_LIMIT]
+    )
+    return {**contact_payload(contact), "conversations": [inbox_item(c, brand=brand) for c in conversations]}
+
+
+def contact_for_conversation(conversation: Conversation) -> dict | None:
+    link = ContactConversation.objects.filter(conversation=conversation).select_related("contact").first()
+    if link is None:
+        return None  # a conversation from before contacts
+    count = ContactConversation.objects.filter(contact_id=link.contact_id).count()
+    return {**contact_payload(link.contact), "conversation_count": count}

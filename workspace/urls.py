@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", views.AgentLoginView.as_view(), name="login"),
     path("logout/", views.AgentLogoutView.as_view(), name="logout"),
     path("supervisor/", views.supervisor, name="supervisor"),
+    path("inbox/", views.inbox, name="inbox"),
     path("reports/", report_views.reports, name="reports"),
     path("reports/billing/", report_views.billing, name="billing"),
 ]

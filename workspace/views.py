@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from helpdesk.models import Staffing
 from helpdesk.selectors import agent_get_for_user, staffings_for_agent
 
-from .selectors import workspace_config
+from .selectors import inbox_config, workspace_config
 
 NOT_AGENT = "This account is not an agent. Ask your account manager to give it an agent profile."
 
@@ -71,3 +71,10 @@ def supervisor(request):
         return _refusal(request, "Only supervisors can open the supervisor view.")
     config = {"agent": {"id": agent.id, "name": agent.display_name}}
     return render(request, "workspace/supervisor.html", {"agent": agent, "config": config, "is_supervisor": True})
+
+
+@agent_page
+def inbox(request):
+    """Past and present conversations, searched and filtered; transcripts read-only."""
+    config = inbox_config(agent=request.agent)
+    return render(request, "workspace/inbox.html", {"agent": request.agent, "config": config, "is_supervisor": config["is_supervisor"]})

@@ -1,7 +1,11 @@
-// The supervisor view: per brand queue, agents' state and load, chats in progress.
+// The supervisor view: per brand the waiting chats with their waits, agents' state and
+// load, chats in progress; any chat can be watched live, read-only (a "watch" on the agent
+// socket: nobody in the chat is told), with a whisper (a private note) to the agent holding
+// it; take over stays.
 import { el } from "../common/dom.js";
 import { api } from "./api.js";
 import { formatWait } from "./display.js";
+import "./health.js";
 import { agentSocket } from "./socket.js";
 
 const config = JSON.parse(document.getElementById("supervisor-config").textContent);
@@ -52,6 +56,17 @@ function renderBrand(b) {
       el("td", {}, loadBar(a.active_chats, a.capacity)),
     ))),
   );
+  const waiting = b.waiting.length
+    ? el("table", { class: "table waiting" },
+      el("caption", { text: `Waiting on ${b.brand_name}` }),
+      el("thead", {}, el("tr", {}, ["Customer", "Category", "Summary", "State", "Waiting for"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, b.waiting.map((w) => el("tr", { dataset: { conversation: String(w.conversation_id) } },
+        el("td", { text: w.customer_name }), el("td", { text: w.category }), el("td", { text: w.summary }),
+        el("td", { text: w.state === "offered" ? "Being offered" : "Waiting" }),
+        el("td", { class: "wait", dataset: { waited: String(w.waited_seconds) }, text: formatWait(w.waited_seconds) }),
+      ))),
+    )
+    : el("p", { class: "muted", text: "Nobody is waiting." });
   const chats = b.chats.length
     ? el("table", { class: "table" },
       el("caption", { text: `Chats in progress on ${b.brand_name}` }),
@@ -64,7 +79,10 @@ function renderBrand(b) {
     el("dl", { class: "stats" },
       el("dt", { text: "Waiting" }), el("dd", { class: "queue-length", text: String(b.queue_length) }),
       el("dt", { text: "Oldest wait" }), el("dd", { class: "oldest-wait", text: b.queue_length ? formatWait(b.oldest_wait_seconds) : "—" }),
+      el("dt", { text: `CSAT, last ${b.csat.window_hours} h` }),
+      el("dd", { class: "csat", text: b.csat.answered ? `${b.csat.satisfied_percent}% satisfied (avg ${b.csat.average} of 5, ${b.csat.answered} answers)` : "No answers yet" }),
     ),
+    waiting,
     agents,
     chats,
   );
@@ -83,7 +101,9 @@ function renderChat(b, c) {
   return el("tr", { dataset: { conversation: String(c.conversation_id) } },
     el("td", { text: c.customer_name }), el("td", { text: c.category }), el("td", { text: c.summary }),
     el("td", { class: "chat-agent", text: c.agent_name }), el("td", { text: formatWait(c.since_seconds) }),
-    el("td", { class: "actions" }, takeOver,
+    el("td", { class: "actions" },
+      el("button", { type: "button", text: "Watch", "aria-label": `Watch chat with ${label}`, onclick: () => watch(b, c) }),
+      takeOver,
       others.length ? [
         el("label", { for: selectId, class: "visually-hidden", text: `Reassign chat with ${label} to` }),
         select,
@@ -108,14 +128,91 @@ async function reassign(brand, conversationId, toAgentId) {
   refresh();
 }
 
+// --- Watching one chat --------------------------------------------------------------------
+const watchBox = document.getElementById("watch");
+const watchTitle = document.getElementById("watch-title");
+const watchMessages = document.getElementById("watch-messages");
+const whisperForm = document.getElementById("whisper-form");
+const whisperBody = document.getElementById("whisper-body");
+const whisperLabel = document.getElementById("whisper-label");
+const whisperError = document.getElementById("whisper-error");
+let watched = null; // {brand, id, customer, agentName, lastSeq, seqs}
+
+function watch(b, c) {
+  if (watched) socket.send({ type: "unwatch", brand: watched.brand, conversation_id: watched.id });
+  watched = { brand: b.brand, id: c.conversation_id, customer: c.customer_name, agentName: c.agent_name, lastSeq: 0, seqs: new Set() };
+  watchTitle.textContent = `Watching ${c.customer_name || "Customer"} (${b.brand_name}) with ${c.agent_name || "no agent"}`;
+  whisperLabel.textContent = `Whisper to ${c.agent_name || "the agent"}`;
+  watchMessages.replaceChildren();
+  whisperError.hidden = true;
+  watchBox.hidden = false;
+  socket.send({ type: "watch", brand: watched.brand, conversation_id: watched.id, after_seq: 0 });
+  watchBox.scrollIntoView({ block: "start" });
+  whisperBody.focus();
+}
+
+function watchedFrame(frame) {
+  return watched && frame.brand === watched.brand && frame.conversation_id === watched.id;
+}
+
+function showWatchedMessage(m) {
+  if (m.seq == null || watched.seqs.has(m.seq)) return;
+  watched.seqs.add(m.seq);
+  watched.lastSeq = Math.max(watched.lastSeq, m.seq);
+  const kind = m.internal ? "note" : m.sender;
+  const item = el("li", { class: `message message--${kind}`, dataset: { seq: String(m.seq) } },
+    m.internal ? el("span", { class: "message__label", text: "Private note" }) : null,
+    m.sender !== "system" ? el("span", { class: "message__author", text: m.author || (m.sender === "customer" ? watched.customer : "Agent") }) : null,
+    el("p", { class: "message__body", text: m.body }));
+  const after = [...watchMessages.children].find((li) => Number(li.dataset.seq) > m.seq);
+  watchMessages.insertBefore(item, after || null);
+  watchMessages.scrollTop = watchMessages.scrollHeight;
+}
+
+document.getElementById("watch-stop").addEventListener("click", () => {
+  if (watched) socket.send({ type: "unwatch", brand: watched.brand, conversation_id: watched.id });
+  watched = null;
+  watchBox.hidden = true;
+});
+
+whisperForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const body = whisperBody.value.trim();
+  if (!body || !watched) return;
+  whisperError.hidden = true;
+  try {
+    // A private note over HTTP, so a failure shows; customers never get notes.
+    const message = await api(`brands/${watched.brand}/conversations/${watched.id}/messages`, {
+      method: "POST", body: { body, internal: true, client_msg_id: crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}` },
+    });
+    showWatchedMessage(message);
+    whisperBody.value = "";
+  } catch (error) {
+    whisperError.textContent = error.message;
+    whisperError.hidden = false;
+  }
+});
+whisperBody.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey) {
+    event.preventDefault();
+    whisperForm.requestSubmit();
+  }
+});
+
 // Re-read the overview after every (re)connect, and shortly after what changes it (a
 // burst of frames gives one read).
 let soon = null;
 const socket = agentSocket();
 socket.addEventListener("frame", (event) => {
   const frame = event.detail;
+  if (watchedFrame(frame)) {
+    if (frame.type === "message") showWatchedMessage(frame);
+    else if (frame.type === "conversation.ended") watchTitle.textContent += " (ended)";
+  }
   if (frame.type === "auth.ok") {
     refresh();
+    // Catch up on the watched chat from the last message seen.
+    if (watched) socket.send({ type: "watch", brand: watched.brand, conversation_id: watched.id, after_seq: watched.lastSeq });
   } else if (["queue.changed", "conversation.assigned", "conversation.unassigned"].includes(frame.type)) {
     clearTimeout(soon);
     soon = setTimeout(refresh, 200);

@@ -57,8 +57,8 @@ def test_customer_page_and_agent_workspace_from_form_to_survey(live_server_asgi,
     chat.get_by_role("button", name="Send").click()
     expect(customer.get_by_text("Sorry Carla, I've reshipped it today.")).to_be_visible()
 
-    workspace.once("dialog", lambda dialog: dialog.accept())
     chat.get_by_role("button", name="End chat").click()
+    workspace.get_by_role("dialog", name="End chat").get_by_role("button", name="End chat").click()
     expect(customer.get_by_role("heading", name="The chat has ended")).to_be_visible()
     survey = customer.locator("#survey")
     survey.get_by_label("5", exact=True).check()

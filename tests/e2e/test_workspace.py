@@ -153,10 +153,13 @@ def test_agent_accepts_an_offer_replies_and_sees_the_customer(live_server_asgi, 
     assert chat.locator(".message--customer:not([data-seq='1']) i").count() == 0
     assert [m["body"] for m in customer.messages() if m["sender"] == "agent"] == ["Hi Dana, let me check <b>that</b>."]
 
-    page.once("dialog", lambda dialog: dialog.accept())
+    # Ending asks in the page's own dialog (no window.confirm), and the tab goes once done.
+    page.on("dialog", lambda dialog: pytest.fail(f"a browser dialog opened: {dialog.message}"))
     chat.get_by_role("button", name="End chat").click()
-    expect(chat.locator(".chat-status")).to_have_text("This chat has ended.")
-    expect(chat.get_by_label("Message")).to_be_hidden()
+    confirm = page.get_by_role("dialog", name="End chat")
+    expect(confirm).to_contain_text("End the chat with Dana Customer?")
+    confirm.get_by_role("button", name="End chat").click()
+    expect(page.get_by_role("tab", name=re.compile("Dana Customer"))).to_have_count(0)
     assert customer.messages()[-1]["body"] == "Olive Agent ended the chat."
 
 

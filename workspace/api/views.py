@@ -12,10 +12,12 @@ from rest_framework.views import APIView
 from chat import services as chat
 from chat.errors import ChatError
 from chat.messages import MAX_BODY, MAX_CLIENT_MSG_ID, conversation_read, message_send, seq_parse
-from chat.models import Conversation, Message
+from chat.models import Conversation, Message, WrapUp
+from chat.search import MAX_QUERY, ConversationFilters
 from chat.offline import offline_message_reply
 from chat.selectors import message_frame, messages_after
 from chat.transfers import conversation_reassign, conversation_transfer
+from chat.wrapup import conversation_wrap_up, wrap_up_validate
 from helpdesk.models import AgentToken
 from helpdesk.selectors import agent_get_for_user, agent_get_on_brand
 from routing import services as routing
@@ -137,11 +139,75 @@ class ReadView(base.AgentConversationAPIView):
         return Response({"agent_read_seq": seq})
 
 
+class WrapUpInput(serializers.Serializer):
+    tags = serializers.ListField(child=serializers.SlugField(max_length=40), required=False, default=list, max_length=10)
+    disposition = serializers.ChoiceField(choices=WrapUp.Disposition.values, required=False, allow_blank=True, default="")
+
+
 class EndView(base.AgentConversationAPIView):
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    """End the chat; a wrap-up (tags, disposition) may come with it."""
+
+    @extend_schema(request=WrapUpInput, responses=OpenApiTypes.OBJECT)
     def post(self, request, brand, conversation_id):
+        data = WrapUpInput(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        wrap_up_validate(tag_slugs=data.validated_data["tags"], disposition=data.validated_data["disposition"])
         conversation = chat.conversation_end(brand=self.brand, conversation_id=self.conversation.id, ended_by=Conversation.EndedBy.AGENT, agent=self.agent)
+        if data.validated_data["tags"] or data.validated_data["disposition"]:
+            conversation_wrap_up(conversation_id=conversation.id, agent=self.agent, tag_slugs=data.validated_data["tags"], disposition=data.validated_data["disposition"])
         return Response(selectors.conversation_detail(conversation=conversation, brand=self.brand))
+
+
+class WrapUpView(base.AgentConversationAPIView):
+    """Record or correct the wrap-up of an ended chat (one the customer or inactivity ended)."""
+
+    @extend_schema(request=WrapUpInput, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    def post(self, request, brand, conversation_id):
+        data = WrapUpInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation_wrap_up(conversation_id=self.conversation.id, agent=self.agent, tag_slugs=data.validated_data["tags"], disposition=data.validated_data["disposition"])
+        return Response(selectors.conversation_transcript(conversation=self.conversation, brand=self.brand))
+
+
+class TagsView(base.AgentBrandAPIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, brand):
+        return Response(selectors.tags_payload())
+
+
+class InboxInput(serializers.Serializer):
+    brand = serializers.SlugField(required=False, allow_blank=True, default="")
+    scope = serializers.ChoiceField(choices=[selectors.InboxScope.MINE, selectors.InboxScope.BRAND], required=False, default=selectors.InboxScope.MINE)
+    state = serializers.ChoiceField(choices=Conversation.State.values, required=False, allow_blank=True, default="")
+    agent = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    category = serializers.SlugField(required=False, allow_blank=True, default="")
+    tag = serializers.SlugField(required=False, allow_blank=True, default="")
+    disposition = serializers.ChoiceField(choices=WrapUp.Disposition.values, required=False, allow_blank=True, default="")
+    date_from = serializers.DateField(required=False, allow_null=True, default=None)
+    date_to = serializers.DateField(required=False, allow_null=True, default=None)
+    q = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_QUERY)
+    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=selectors.INBOX_MAX_PAGE)
+
+
+class InboxView(base.AgentAPIView):
+    """Past and present conversations across the agent's brands, filtered and searched."""
+
+    @extend_schema(parameters=[InboxInput], responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
+    def get(self, request):
+        data = InboxInput(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        filters = ConversationFilters(
+            state=v["state"], category=v["category"], tag=v["tag"], disposition=v["disposition"], agent_id=v["agent"],
+            date_from=v["date_from"], date_to=v["date_to"], text=v["q"],
+        )
+        return Response(selectors.inbox_for_agent(agent=self.agent, filters=filters, brand_slug=v["brand"], scope=v["scope"], page=v["page"]))
+
+
+class TranscriptView(base.AgentConversationAPIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    def get(self, request, brand, conversation_id):
+        return Response(selectors.conversation_transcript(conversation=self.conversation, brand=self.brand))
 
 
 class TransferInput(serializers.Serializer):
@@ -232,3 +298,23 @@ class OfflineMessageReplyView(base.AgentBrandAPIView):
         data.is_valid(raise_exception=True)
         message = offline_message_reply(agent=self.agent, brand=self.brand, message_id=message_id, body=data.validated_data["body"])
         return Response({"id": message.id, "detail": f"Reply emailed to {message.customer_email}."})
+
+
+class ContactsView(base.AgentBrandAPIView):
+    """The brand's contacts, newest first, searched by name, email or customer ID."""
+
+    @extend_schema(operation_id="agent_v1_brands_contacts_list", parameters=[OpenApiParameter("q", str)], responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
+    def get(self, request, brand):
+        text = request.query_params.get("q", "")
+        if len(text) > MAX_QUERY:
+            return Response({"detail": f"Search text is at most {MAX_QUERY} characters.", "code": "bad_query"}, status=400)
+        return Response({"contacts": selectors.contacts_search(text=text)})
+
+
+class ContactDetailView(base.AgentBrandAPIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    def get(self, request, brand, contact_id):
+        try:
+            return Response(selectors.contact_detail(contact_id=contact_id, brand=self.brand))
+        except selectors.ContactNotFound as exc:
+            return Response({"detail": exc.detail, "code": "not_found"}, status=404)

@@ -4,7 +4,9 @@
 // A reply is sent over HTTP so a failure shows at once; its client_msg_id makes a retry safe.
 // Customer text is only ever set through textContent (el() in common/dom.js).
 import { el } from "../../common/dom.js";
+import { notify, pageInFront, refreshAlerts } from "../alerts.js";
 import { api } from "../api.js";
+import { openWrapUp } from "./wrapup.js";
 import { brandBadge } from "../display.js";
 import { brands, chatKey, config, socket, view } from "../state.js";
 
@@ -18,9 +20,26 @@ function cannedReplies(brand) {
   return cannedCache.get(brand);
 }
 
-function fillPlaceholders(text, values) {
-  return text.replace(/\{(customer_name|agent_name)\}/g, (_, name) => values[name] || "");
+const firstName = (name) => (name || "").trim().split(/\s+/)[0] || "";
+
+// A canned reply's variables: {first_name}, {agent_first_name} and {brand}, and the older
+// {customer_name} and {agent_name} (full names), which saved replies still use.
+export function fillPlaceholders(text, { customerName, agentName, brandName }) {
+  const values = {
+    first_name: firstName(customerName), customer_name: customerName || "",
+    agent_first_name: firstName(agentName), agent_name: agentName || "", brand: brandName || "",
+  };
+  return text.replace(/\{(first_name|customer_name|agent_first_name|agent_name|brand)\}/g, (_, name) => values[name]);
 }
+
+// The "/word" just before the caret, if the agent is typing a shortcut.
+function slashWord(textarea) {
+  const before = textarea.value.slice(0, textarea.selectionStart);
+  const match = /(^|\s)\/([\w-]*)$/.exec(before);
+  return match ? { query: match[2].toLowerCase(), start: before.length - match[2].length - 1 } : null;
+}
+
+const MENU_SIZE = 8;
 
 export class ChatTab {
   // onSelect(key), onClose(tab), onTransfer(tab): what the tab list does when the agent asks.
@@ -36,6 +55,7 @@ export class ChatTab {
     this.customerReadSeq = 0;
     this.sentReadSeq = 0;
     this.unread = 0;
+    this.agentReadSeq = 0; // what this agent had read before the page loaded: older is not unread
     this.closed = false;
     this.state = "active";
     this.detail = null;
@@ -52,22 +72,30 @@ export class ChatTab {
   build() {
     const brand = brands[this.brand] || { name: this.brand };
     this.tabLabel = el("span", { text: `Chat ${this.id}` });
+    this.tabCount = el("span", { class: "tab__count", hidden: true });
     this.tabButton = el("button", {
       type: "button", role: "tab", id: `${this.prefix}-tab`, "aria-controls": `${this.prefix}-panel`, "aria-selected": "false",
       class: "tab", dataset: { key: this.k }, onclick: () => this.onSelect(this.k),
-    }, brandBadge(brand.name, brand.color), " ", this.tabLabel);
+    }, brandBadge(brand.name, brand.color), " ", this.tabLabel, this.tabCount);
 
     this.info = el("div", { class: "chat-info" });
     this.messages = el("ol", { class: "messages", "aria-label": "Conversation", "aria-live": "polite" });
     this.typing = el("p", { class: "typing", "aria-live": "polite" });
     this.status = el("p", { class: "chat-status", role: "status" });
 
-    this.textarea = el("textarea", { id: `${this.prefix}-body`, rows: "3", class: "composer__body" });
+    this.slashMenu = el("ul", { id: `${this.prefix}-slash`, role: "listbox", class: "slash-menu", "aria-label": "Canned replies", hidden: true });
+    this.slashItems = [];
+    this.slashIndex = 0;
+    this.textarea = el("textarea", {
+      id: `${this.prefix}-body`, rows: "3", class: "composer__body", placeholder: "Type / for canned replies",
+      role: "combobox", "aria-autocomplete": "list", "aria-controls": this.slashMenu.id, "aria-expanded": "false",
+    });
     this.noteToggle = el("input", { type: "checkbox", id: `${this.prefix}-note`, class: "composer__note" });
     this.canned = el("select", { id: `${this.prefix}-canned`, class: "composer__canned" }, el("option", { value: "", text: "Canned reply…" }));
     this.sendButton = el("button", { type: "submit", class: "primary", text: "Send" });
     this.composer = el("form", { class: "composer", "aria-label": "Reply" },
       el("label", { for: this.textarea.id, class: "visually-hidden", text: "Message" }),
+      this.slashMenu,
       this.textarea,
       el("div", { class: "composer__bar" },
         el("label", { class: "note-toggle" }, this.noteToggle, " Private note"),
@@ -82,26 +110,26 @@ export class ChatTab {
       event.preventDefault();
       this.send();
     });
-    this.textarea.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey) {
-        event.preventDefault();
-        this.send();
-      }
+    this.textarea.addEventListener("keydown", (event) => this.composerKey(event));
+    this.textarea.addEventListener("input", () => {
+      this.typed();
+      this.updateSlashMenu();
     });
-    this.textarea.addEventListener("input", () => this.typed());
+    this.textarea.addEventListener("blur", () => setTimeout(() => this.closeSlashMenu(), 150));
     this.noteToggle.addEventListener("change", () => {
       this.composer.classList.toggle("composer--note", this.noteToggle.checked);
-      this.textarea.placeholder = this.noteToggle.checked ? "Private note (only agents see it)" : "";
+      this.textarea.placeholder = this.noteToggle.checked ? "Private note (only agents see it)" : "Type / for canned replies";
     });
     this.canned.addEventListener("change", () => this.insertCanned());
 
     this.transferButton = el("button", { type: "button", text: "Transfer…", onclick: () => this.onTransfer(this) });
     this.endButton = el("button", { type: "button", class: "danger", text: "End chat", onclick: () => this.end() });
+    this.wrapUpButton = el("button", { type: "button", class: "primary", text: "Wrap up…", hidden: true, onclick: () => openWrapUp(this, { ending: false }) });
     this.closeButton = el("button", { type: "button", text: "Close tab", hidden: true, onclick: () => this.onClose(this) });
     this.header = el("h2", { class: "chat-title" }, brandBadge(brand.name, brand.color), " ", el("span", { class: "chat-title__name", text: `Chat ${this.id}` }));
 
     this.panel = el("section", { role: "tabpanel", id: `${this.prefix}-panel`, "aria-labelledby": this.tabButton.id, class: "chat", hidden: true, dataset: { key: this.k } },
-      el("div", { class: "chat-head" }, this.header, el("div", { class: "actions" }, this.transferButton, this.endButton, this.closeButton)),
+      el("div", { class: "chat-head" }, this.header, el("div", { class: "actions" }, this.transferButton, this.endButton, this.wrapUpButton, this.closeButton)),
       el("div", { class: "chat-body" },
         el("div", { class: "chat-main" }, this.messages, this.typing, this.status, this.composer),
         this.info,
@@ -138,6 +166,7 @@ export class ChatTab {
     this.tabLabel.textContent = d.customer.name || `Chat ${this.id}`;
     this.header.querySelector(".chat-title__name").textContent = `${d.customer.name || "Customer"} · ${d.category.name}`;
     this.customerReadSeq = Math.max(this.customerReadSeq, d.customer_read_seq || 0);
+    this.agentReadSeq = Math.max(this.agentReadSeq, d.agent_read_seq || 0);
     this.renderInfo();
     this.renderSeen();
     if (d.state === "ended" || d.state === "abandoned") this.setEnded();
@@ -182,7 +211,8 @@ export class ChatTab {
     );
   }
 
-  addMessage(m) {
+  // live: the message arrived on the socket just now (not the transcript read on opening).
+  addMessage(m, { live = false } = {}) {
     if (m.seq == null || this.seqs.has(m.seq)) return;
     this.seqs.add(m.seq);
     this.lastSeq = Math.max(this.lastSeq, m.seq);
@@ -201,9 +231,17 @@ export class ChatTab {
     this.messages.insertBefore(item, after || null);
     if (m.sender === "customer") {
       this.showTyping(false);
-      if (view.activeKey !== this.k || document.hidden) {
+      const looking = view.activeKey === this.k && pageInFront();
+      if (!looking && m.seq > this.agentReadSeq) {
         this.unread += 1;
         this.renderTabLabel();
+        if (live) {
+          const brand = brands[this.brand] || { name: this.brand };
+          notify({
+            title: `${this.detail?.customer.name || "Customer"} (${brand.name})`, body: m.body, tag: `message-${this.k}`,
+            onClick: () => this.onSelect(this.k),
+          });
+        }
       }
     }
     this.renderSeen();
@@ -215,7 +253,15 @@ export class ChatTab {
     if (view.activeKey !== this.k || document.hidden || this.lastSeq <= this.sentReadSeq || this.closed) return;
     if (socket.send({ type: "read", brand: this.brand, conversation_id: this.id, up_to_seq: this.lastSeq })) {
       this.sentReadSeq = this.lastSeq;
+      this.agentReadSeq = this.lastSeq;
     }
+  }
+
+  // The agent is looking at this chat now.
+  markRead() {
+    this.unread = 0;
+    this.renderTabLabel();
+    this.sendRead();
   }
 
   markSeen(upTo) {
@@ -234,6 +280,10 @@ export class ChatTab {
     this.tabButton.classList.toggle("tab--unread", this.unread > 0);
     this.tabButton.classList.toggle("tab--ended", this.closed);
     this.tabButton.title = this.unread ? `${this.unread} unread` : "";
+    this.tabCount.textContent = this.unread ? String(this.unread) : "";
+    this.tabCount.hidden = !this.unread;
+    this.tabCount.setAttribute("aria-label", `${this.unread} unread`);
+    refreshAlerts();
   }
 
   showTyping(on) {
@@ -262,14 +312,95 @@ export class ChatTab {
     }
   }
 
+  cannedText(reply) {
+    const brand = brands[this.brand] || { name: this.brand };
+    return fillPlaceholders(reply.body, { customerName: this.detail?.customer.name || "", agentName: config.agent.name, brandName: brand.name });
+  }
+
   insertCanned() {
     const reply = this.cannedList?.[Number(this.canned.value)];
     this.canned.value = "";
     if (!reply) return;
-    const text = fillPlaceholders(reply.body, { customer_name: this.detail?.customer.name || "", agent_name: config.agent.name });
-    const { selectionStart: start, selectionEnd: end, value } = this.textarea;
+    const { selectionStart: start, selectionEnd: end } = this.textarea;
+    this.insertText(this.cannedText(reply), start, end);
+  }
+
+  insertText(text, start, end) {
+    const { value } = this.textarea;
     this.textarea.value = value.slice(0, start) + text + value.slice(end);
     this.textarea.focus();
+    this.textarea.setSelectionRange(start + text.length, start + text.length);
+  }
+
+  // --- Slash shortcuts: "/ret" lists the canned replies whose shortcut or title match.
+  updateSlashMenu() {
+    const word = slashWord(this.textarea);
+    const list = this.cannedList || [];
+    if (!word || !list.length || this.closed) return this.closeSlashMenu();
+    const matches = list.filter((r) => r.shortcut.toLowerCase().startsWith(word.query) || r.title.toLowerCase().includes(word.query));
+    this.slashItems = matches.slice(0, MENU_SIZE);
+    this.slashWordAt = word;
+    if (!this.slashItems.length) {
+      this.slashMenu.replaceChildren(el("li", { class: "slash-menu__none muted", text: `No canned reply matches /${word.query}` }));
+    } else {
+      this.slashIndex = Math.min(this.slashIndex, this.slashItems.length - 1);
+      this.slashMenu.replaceChildren(...this.slashItems.map((reply, index) => el("li", {
+        id: `${this.prefix}-slash-${index}`, role: "option", class: "slash-menu__item", "aria-selected": String(index === this.slashIndex),
+        onmousedown: (event) => {
+          event.preventDefault(); // keep the focus in the composer
+          this.slashIndex = index;
+          this.chooseSlash();
+        },
+      }, el("strong", { text: `/${reply.shortcut}` }), " ", el("span", { text: reply.title }), el("span", { class: "slash-menu__preview muted", text: this.cannedText(reply) }))));
+    }
+    this.slashMenu.hidden = false;
+    this.textarea.setAttribute("aria-expanded", "true");
+    this.highlightSlash();
+  }
+
+  highlightSlash() {
+    [...this.slashMenu.querySelectorAll('[role="option"]')].forEach((item, index) => item.setAttribute("aria-selected", String(index === this.slashIndex)));
+    if (this.slashItems.length) this.textarea.setAttribute("aria-activedescendant", `${this.prefix}-slash-${this.slashIndex}`);
+    else this.textarea.removeAttribute("aria-activedescendant");
+  }
+
+  closeSlashMenu() {
+    this.slashMenu.hidden = true;
+    this.slashItems = [];
+    this.slashIndex = 0;
+    this.textarea.setAttribute("aria-expanded", "false");
+    this.textarea.removeAttribute("aria-activedescendant");
+  }
+
+  chooseSlash() {
+    const reply = this.slashItems[this.slashIndex];
+    const word = this.slashWordAt;
+    this.closeSlashMenu();
+    if (reply && word) this.insertText(this.cannedText(reply), word.start, this.textarea.selectionStart);
+  }
+
+  composerKey(event) {
+    const menuOpen = !this.slashMenu.hidden;
+    if (menuOpen && this.slashItems.length && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+      event.preventDefault();
+      const step = event.key === "ArrowDown" ? 1 : this.slashItems.length - 1;
+      this.slashIndex = (this.slashIndex + step) % this.slashItems.length;
+      this.highlightSlash();
+    } else if (menuOpen && this.slashItems.length && (event.key === "Enter" || event.key === "Tab") && !event.shiftKey) {
+      event.preventDefault();
+      this.chooseSlash();
+    } else if (menuOpen && event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      this.closeSlashMenu();
+    } else if (event.altKey && event.code === "KeyN") {
+      event.preventDefault();
+      this.noteToggle.checked = !this.noteToggle.checked;
+      this.noteToggle.dispatchEvent(new Event("change"));
+    } else if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      this.send();
+    }
   }
 
   async send() {
@@ -296,14 +427,9 @@ export class ChatTab {
     }
   }
 
-  async end() {
-    if (!confirm("End this chat?")) return;
-    try {
-      await api(`brands/${this.brand}/conversations/${this.id}/end`, { method: "POST" });
-      this.setEnded();
-    } catch (error) {
-      alert(error.message);
-    }
+  // Confirmed in the page's own dialog, which also takes the wrap-up.
+  end() {
+    openWrapUp(this, { ending: true });
   }
 
   setClosed(reason) {
@@ -313,6 +439,7 @@ export class ChatTab {
     this.transferButton.hidden = true;
     this.endButton.hidden = true;
     this.closeButton.hidden = false;
+    this.closeSlashMenu();
     this.renderTabLabel();
   }
 
@@ -323,6 +450,7 @@ export class ChatTab {
     this.composer.hidden = false;
     this.transferButton.hidden = false;
     this.endButton.hidden = false;
+    this.wrapUpButton.hidden = true;
     this.closeButton.hidden = true;
     this.refreshDetail();
     socket.send({ type: "subscribe", brand: this.brand, conversation_id: this.id, after_seq: this.lastSeq });
@@ -331,6 +459,8 @@ export class ChatTab {
   setEnded() {
     this.state = "ended";
     this.setClosed("This chat has ended.");
+    // Whoever ended it, the agent who had it wraps it up; that also closes the tab.
+    this.wrapUpButton.hidden = false;
   }
 
   // Take the tab and its panel out of the page.

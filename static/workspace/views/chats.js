@@ -38,7 +38,7 @@ export function openTab(brand, id, { focus = false } = {}) {
   return tab;
 }
 
-function activate(k) {
+export function activate(k) {
   view.activations += 1;
   view.activeKey = k;
   for (const [tk, tab] of tabs) {
@@ -46,11 +46,7 @@ function activate(k) {
     tab.tabButton.setAttribute("aria-selected", String(on));
     tab.tabButton.tabIndex = on ? 0 : -1;
     tab.panel.hidden = !on;
-    if (on) {
-      tab.unread = 0;
-      tab.renderTabLabel();
-      tab.sendRead();
-    }
+    if (on && !document.hidden) tab.markRead();
   }
 }
 
@@ -83,7 +79,10 @@ tabsBar.addEventListener("keydown", (event) => {
   }
 });
 
-// Coming back to the page marks the chat in front as read.
-document.addEventListener("visibilitychange", () => {
-  if (!document.hidden && view.activeKey) tabs.get(view.activeKey)?.sendRead();
-});
+// Coming back to the page marks the chat in front as read (what came meanwhile stays
+// counted on the other tabs).
+function backInFront() {
+  if (!document.hidden && view.activeKey) tabs.get(view.activeKey)?.markRead();
+}
+document.addEventListener("visibilitychange", backInFront);
+window.addEventListener("focus", backInFront);

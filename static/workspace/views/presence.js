@@ -1,5 +1,7 @@
 // The top bar's controls: the agent's presence (online / away / offline) and the line that
 // says whether the socket is connected, which agents see while the network is away.
+import { askNotificationPermission } from "../alerts.js";
+import { showNotice } from "../health.js";
 import { api } from "../api.js";
 
 const presenceSelect = document.getElementById("presence");
@@ -24,10 +26,12 @@ export function showConnection(status) {
 }
 
 presenceSelect.addEventListener("change", async () => {
+  // Going online is when the agent wants to be told about chats: ask then, in the gesture.
+  if (presenceSelect.value === "online") askNotificationPermission();
   try {
     const me = await api("presence", { method: "POST", body: { presence: presenceSelect.value } });
     presenceSelect.value = me.presence;
   } catch (error) {
-    alert(error.message);
+    showNotice(error.message);
   }
 });

@@ -3,6 +3,8 @@
 // queue.changed, every 15 s, and after every (re)connect; wait times tick in between.
 // Customer text is only ever set through textContent (el() in common/dom.js).
 import { el } from "../../common/dom.js";
+import { refreshAlerts } from "../alerts.js";
+import { showNotice } from "../health.js";
 import { api, ApiError } from "../api.js";
 import { brandBadge, formatWait } from "../display.js";
 import { brands, chatKey, offers, view } from "../state.js";
@@ -33,10 +35,11 @@ export function renderOffers() {
     );
   }
   offersEmpty.hidden = offers.size > 0;
+  refreshAlerts();
   tick();
 }
 
-async function accept(brand, conversationId) {
+export async function accept(brand, conversationId) {
   // Show the chat taken, unless the agent has moved to another tab while the request
   // was on its way (the socket's conversation.assigned can open the tab first).
   const activationsBefore = view.activations;
@@ -48,7 +51,7 @@ async function accept(brand, conversationId) {
   } catch (error) {
     offers.delete(chatKey(brand, conversationId));
     renderOffers();
-    alert(error.message);
+    showNotice(error.message);
   }
   refreshQueueSoon();
 }
@@ -60,7 +63,7 @@ async function decline(brand, conversationId) {
     await api(`brands/${brand}/conversations/${conversationId}/decline`, { method: "POST" });
   } catch (error) {
     // 409: the offer had expired or was withdrawn already, which is what declining wants.
-    if (!(error instanceof ApiError && error.status === 409)) alert(error.message);
+    if (!(error instanceof ApiError && error.status === 409)) showNotice(error.message);
   }
   refreshQueueSoon();
 }
