@@ -340,6 +340,9 @@ class WrapUp(models.Model):
     agent_id = models.IntegerField(help_text="helpdesk.AgentProfile id (public schema) of who wrapped it up.")
     wrapped_at = models.DateTimeField()
 
+    class Meta:
+        indexes = [models.Index(fields=["wrapped_at"], name="wrap_up_wrapped")]  # reports count a period's wrap-ups
+
     def __str__(self) -> str:
         return f"{self.conversation_id} {self.disposition}"
 

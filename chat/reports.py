@@ -191,6 +191,16 @@ _QUOTES = _source("chat_reportquoteday", "day, position, bin, served, within, ab
 SELECT position, bin, sum(served)::bigint, sum(within)::bigint, sum(absolute_sum)::float8, sum(signed_sum)::float8 FROM src GROUP BY 1, 2
 """
 
+_BY_DISPOSITION = """
+SELECT disposition, count(*) FROM {s}.chat_wrapup WHERE wrapped_at >= %(start)s AND wrapped_at < %(end)s GROUP BY 1 ORDER BY 2 DESC
+"""
+
+_BY_TAG = """
+SELECT t.slug, t.name, count(*)
+FROM {s}.chat_wrapup w JOIN {s}.chat_wrapup_tags wt ON wt.wrapup_id = w.id JOIN {s}.chat_tag t ON t.id = wt.tag_id
+WHERE w.wrapped_at >= %(start)s AND w.wrapped_at < %(end)s GROUP BY t.slug, t.name ORDER BY 3 DESC, t.name
+"""
+
 _COMMENTS = """
 SELECT v.rating, v.comment, v.answered_at, c.id, c.agent_name FROM {s}.surveys_survey v JOIN {s}.chat_conversation c ON c.id = v.conversation_id
 WHERE c.created_at >= %(start)s AND c.created_at < %(end)s AND v.comment <> '' ORDER BY v.answered_at DESC LIMIT %(limit)s
@@ -312,6 +322,9 @@ def brand_report(*, brand: Brand, period: Period) -> dict:
             for row in agent_rows
             for mine in row["brands"] if mine["brand"] == brand.slug
         ],
+        # Wrap-ups recorded in the period, by the reason the agent gave.
+        "by_disposition": [{"disposition": d or "none", "conversations": n} for d, n in _rows(_BY_DISPOSITION, base, schema=schema)],
+        "by_tag": [{"tag": slug, "name": name, "conversations": n} for slug, name, n in _rows(_BY_TAG, base, schema=schema)],
         "by_weekday_hour": by_hour,  # [Monday..Sunday][0..23], local time
         "trend": [
             {"day": day.isoformat(), "conversations": n, "resolved_by_article": d, "chatted": c, "average_wait": round(waited / waited_n, 1) if waited_n else None}

@@ -108,6 +108,17 @@ def synthetic_day_insert(*, brand: Brand, day: date, count: int, agent_ids: list
                    CASE WHEN id %% 10 < 6 THEN ended_at + interval '1 minute' END, CASE WHEN id %% 10 < 6 THEN 'chat' ELSE '' END
             FROM made WHERE state = 'ended'
         """, {})
+        # Wrap-ups for seven chats in ten, one of the brand's tags each.
+        cursor.execute(f"""
+            INSERT INTO {s}.chat_wrapup (conversation_id, disposition, agent_id, wrapped_at)
+            SELECT id, (ARRAY['resolved', 'resolved', 'resolved', 'follow_up', 'not_resolved'])[1 + id %% 5], agent_id, ended_at + interval '30 seconds'
+            FROM made WHERE state = 'ended' AND id %% 10 < 7
+        """, {})
+        cursor.execute(f"""
+            INSERT INTO {s}.chat_wrapup_tags (wrapup_id, tag_id)
+            SELECT w.id, t.id FROM {s}.chat_wrapup w JOIN made m ON m.id = w.conversation_id
+            JOIN LATERAL (SELECT id FROM {s}.chat_tag ORDER BY id OFFSET (m.id %% 5) LIMIT 1) t ON true
+        """, {})
         cursor.execute(f"""
             INSERT INTO public.routing_queueentry (brand_id, conversation_id, category, priority, state, entered_at, customer_name, summary,
                 offered_agent_id, offer_expires_at, declined_agent_ids, agent_id, assigned_at, finished_at, quoted_seconds, quoted_raw_seconds, quoted_position)

@@ -208,3 +208,16 @@ def test_percentiles_of_many_waits_are_within_a_bin_of_the_exact_ones():
 def test_bad_periods_are_refused_with_a_reason(first, last, zone):
     with pytest.raises(ReportError):
         period_parse(first_day=first, last_day=last, time_zone=zone)
+
+
+def test_wrap_ups_are_counted_by_tag_and_disposition(data):
+    from chat.models import Tag, WrapUp
+
+    with schema_context(data["alpha"].schema_name):
+        refund = Tag.objects.create(slug="refund", name="Refund")
+        wrap = WrapUp.objects.create(conversation=Conversation.objects.get(ended_at=at(10, 40)), disposition="resolved", agent_id=data["ben"].id, wrapped_at=at(10, 41))
+        wrap.tags.add(refund)
+    connection.set_schema_to_public()
+    report = brand_report(brand=data["alpha"], period=period_parse(first_day=DAY, last_day=DAY, time_zone="UTC"))
+    assert report["by_disposition"] == [{"disposition": "resolved", "conversations": 1}]
+    assert report["by_tag"] == [{"tag": "refund", "name": "Refund", "conversations": 1}]

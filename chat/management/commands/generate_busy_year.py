@@ -11,6 +11,7 @@ from chat.billing import agent_time_buckets_roll_up
 from chat.reports import report_buckets_roll_up
 from chat.services_synthetic import synthetic_day_insert, synthetic_shifts_insert
 from helpdesk.services import agent_upsert, staffing_upsert, user_upsert
+from chat.models import Tag
 from knowledge.models import Article, Category
 from knowledge.services import article_upsert, category_upsert
 from tenants.models import Brand
@@ -51,6 +52,8 @@ class Command(BaseCommand):
             if not Article.objects.exists():
                 for index in range(20):
                     article_upsert(slug=f"article-{index}", title=f"How to fix problem {index}", category=categories[index % len(categories)], summary="A common problem.", body="Steps to solve it.", tags=[])
+            for slug, name in [("refund", "Refund"), ("damaged", "Damaged item"), ("late", "Late delivery"), ("how-to", "How-to"), ("account", "Account")]:
+                Tag.objects.get_or_create(slug=slug, defaults={"name": name})
             category_ids = list(Category.objects.order_by("id").values_list("id", flat=True))
             article_ids = list(Article.objects.order_by("id").values_list("id", flat=True))
             per_day, extra = divmod(conversations, days)
