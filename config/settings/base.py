@@ -33,6 +33,7 @@ THIRD_PARTY_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served by us: no CDN at run time
+    "django_filters",
     "haystack",
 ]
 # Public schema: brands and domains, users and staffing, the routing state.
@@ -189,6 +190,13 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
+# The integration APIs (brand and platform, tenants.api.conventions): rates per caller (a
+# brand API key or a staff token) and per client address, and the largest body accepted.
+API_THROTTLE_RATES = {
+    "api_caller": env("API_RATE_PER_CALLER", default="600/min"),
+    "api_ip": env("API_RATE_PER_IP", default="1200/min"),
+}
+API_MAX_REQUEST_BYTES = env.int("API_MAX_REQUEST_BYTES", default=256 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",
     "DESCRIPTION": "Widget, agent, brand and platform APIs of the live-chat helpdesk.",
@@ -197,6 +205,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"ConversationStateEnum": "chat.models.Conversation.State"},
 }
 
 # --- I18N, static, media ------------------------------------------------------------

@@ -1,0 +1,184 @@
+"""What every integration API (the brand API and the platform API) shares: cursor
+pagination, filtering and ordering, throttling per caller and per IP with Retry-After,
+a request size limit, `Idempotency-Key` on creating POSTs, and errors as JSON with
+`detail` and `code` (the exception handler itself is config.api_errors).
+
+It lives on the ground floor, beside the brand API keys, so that every app's `api/`
+package (knowledge, surveys, chat, helpdesk) can build on it without importing upward.
+Code here runs in whatever schema the request is in; the idempotency records are in
+the public schema, which is always on the search path.
+"""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, filters, pagination, permissions, status, throttling
+from rest_framework.response import Response
+
+from tenants.api.auth import BrandAPIKeyAuthentication
+from tenants.models import BrandAPIKey, IdempotencyRecord
+
+IDEMPOTENCY_KEY_MAX = 120
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Cursor pagination: stable under inserts (a new conversation never shifts a page)
+    and constant-cost on any page, where an offset scans everything it skips."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = "-id"
+
+
+class CallerRateThrottle(throttling.SimpleRateThrottle):
+    """Per brand API key or per staff token: the view names its caller."""
+
+    scope = "api_caller"
+
+    def get_rate(self):
+        return settings.API_THROTTLE_RATES[self.scope]
+
+    def get_cache_key(self, request, view):
+        caller = view.caller_id(request)
+        return None if caller is None else f"throttle:{self.scope}:{caller}"
+
+
+class IPRateThrottle(throttling.SimpleRateThrottle):
+    """Per client address, checked before authentication so guessing keys is throttled too."""
+
+    scope = "api_ip"
+
+    def get_rate(self):
+        return settings.API_THROTTLE_RATES[self.scope]
+
+    def get_cache_key(self, request, view):
+        return f"throttle:{self.scope}:{self.get_ident(request)}"
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was used for a different request."
+    default_code = "idempotency_key_reused"
+
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any unique string (a UUID). A retry with the same key returns the first answer "
+    "(with `Idempotent-Replayed: true`) instead of creating twice. Kept per caller.",
+)
+
+
+class APIConventions:
+    """Mixed into the base view of each integration API, before DRF's view classes."""
+
+    pagination_class = CursorPagination
+    filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
+    throttle_classes = [CallerRateThrottle]
+    # Errors of the services below the view that carry detail, code and status.
+    domain_errors: tuple[type[Exception], ...] = ()
+
+    def caller_id(self, request) -> str | None:
+        raise NotImplementedError
+
+    def initial(self, request, *args, **kwargs):
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > settings.API_MAX_REQUEST_BYTES:
+            raise RequestTooLarge(f"Request bodies are limited to {settings.API_MAX_REQUEST_BYTES} bytes.")
+        super().initial(request, *args, **kwargs)
+
+    def perform_authentication(self, request):
+        ip_throttle = IPRateThrottle()
+        if not ip_throttle.allow_request(request, self):
+            self.throttled(request, ip_throttle.wait())
+        super().perform_authentication(request)
+
+    def handle_exception(self, exc):
+        if self.domain_errors and isinstance(exc, self.domain_errors):
+            detail = getattr(exc, "detail", None) or str(exc)
+            return Response({"detail": detail, "code": getattr(exc, "code", "invalid")}, status=getattr(exc, "status", 400))
+        return super().handle_exception(exc)
+
+    def idempotent(self, request, create, *, brand=None):
+        """Run `create()` (which returns a Response) at most once per Idempotency-Key.
+
+        The record is inserted first, in the same transaction as the creation: a second
+        request with the key waits on the unique index until the first commits, then
+        replays its answer. An answer that is not a success is not kept (and what the
+        attempt wrote is rolled back), so the caller can fix the request and retry.
+        """
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return create()
+        if not key or len(key) > IDEMPOTENCY_KEY_MAX:
+            raise exceptions.ValidationError({"Idempotency-Key": [f"1 to {IDEMPOTENCY_KEY_MAX} characters."]})
+        caller = self.caller_id(request)
+        fingerprint = hashlib.sha256(f"{request.method} {request.path}\n".encode() + request.body).hexdigest()
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(caller=caller, brand=brand, key=key, fingerprint=fingerprint)
+            except IntegrityError:
+                record = None
+            if record is None:
+                stored = IdempotencyRecord.objects.get(caller=caller, key=key)
+                if stored.fingerprint != fingerprint:
+                    raise IdempotencyKeyReused()
+                return Response(stored.response_body, status=stored.status_code, headers={"Idempotent-Replayed": "true"})
+            response = create()
+            if not 200 <= response.status_code < 300:
+                transaction.set_rollback(True)
+                return response
+            # Stored as the JSON the client got, so a replay is byte-for-byte the same data.
+            record.status_code = response.status_code
+            record.response_body = json.loads(json.dumps(response.data, default=str))
+            record.save(update_fields=["status_code", "response_body"])
+            return response
+
+
+class HasBrandKeyScope(permissions.BasePermission):
+    """The key's access (read or write) and resources against the view's `resource`."""
+
+    def has_permission(self, request, view):
+        key = request.auth
+        if not isinstance(key, BrandAPIKey):
+            raise exceptions.NotAuthenticated("Send a brand API key: Authorization: Bearer hk_...", code="not_authenticated")
+        write = request.method not in permissions.SAFE_METHODS
+        if not key.allows(resource=view.resource, write=write):
+            needed = "write" if write else "read"
+            raise exceptions.PermissionDenied(f"This key has no {needed} access to {view.resource}.", code="scope_missing")
+        return True
+
+
+class BrandAPIMixin(APIConventions):
+    """Base of every brand API view (/api/v1/ on a brand host): the brand is the host (the
+    middleware entered its schema), the caller is a key of that brand, and `resource`
+    (a BrandAPIKey.Resource) is what the key's scopes are checked against."""
+
+    authentication_classes = [BrandAPIKeyAuthentication]
+    permission_classes = [HasBrandKeyScope]
+    resource: str = ""
+
+    def caller_id(self, request) -> str | None:
+        key = request.auth
+        return f"brandkey:{key.pk}" if isinstance(key, BrandAPIKey) else None
+
+    @property
+    def brand(self):
+        return self.request._request.brand
+
+    def idempotent(self, request, create, *, brand=None):
+        return super().idempotent(request, create, brand=self.brand)
