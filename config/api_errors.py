@@ -2,13 +2,18 @@
 errors (`errors`) where there are some; never an HTML page, also for a path under /api/
 that no view answers (handler404/handler500 of both URL confs)."""
 
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def _code_of(exc) -> str:
+    if isinstance(exc, Http404):
+        return "not_found"
+    if isinstance(exc, DjangoPermissionDenied):
+        return "permission_denied"
     if isinstance(exc, exceptions.ValidationError):
         return "invalid"
     codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
