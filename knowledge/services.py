@@ -44,9 +44,19 @@ class KnowledgeError(Exception):
 
 
 def _index_on_commit(article: Article) -> None:
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
     from .search import search_index_update
 
-    transaction.on_commit(lambda: search_index_update(article=article))
+    # The commit may be seen after the caller left the brand's schema: carry it along.
+    schema = connection.schema_name
+
+    def update():
+        with schema_context(schema):
+            search_index_update(article=article)
+
+    transaction.on_commit(update)
 
 
 def _clean_and_save(instance) -> None:

@@ -189,6 +189,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Throttles count the client address DRF sees: X-Forwarded-For is trusted only for as
+    # many proxies as are really in front (else any client could pick its own address).
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
 # The integration APIs (brand and platform, tenants.api.conventions): rates per caller (a
 # brand API key or a staff token) and per client address, and the largest body accepted.
