@@ -17,7 +17,7 @@ urlpatterns = [
     path("agent/", include("workspace.urls")),
     path("api/agent/v1/", include("workspace.api.urls")),
     path("api/platform/v1/", include("helpdesk.api.urls_platform")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", RedirectView.as_view(url="/agent/", permanent=False)),
 ]

@@ -18,7 +18,7 @@ urlpatterns = [
     path("api/v1/", include("tenants.api.urls_brand")),
     path("", include("knowledge.urls")),
     path("", include("chat.urls_pages")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 

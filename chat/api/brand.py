@@ -14,7 +14,7 @@ from chat.messages import bot_message_send, message_send, seq_parse
 from chat.models import AgentSegment, CannedReply, Conversation, CustomField, Message
 from chat.transcripts import transcript_text
 from helpdesk.selectors import agent_get_on_brand
-from tenants.api.conventions import IDEMPOTENCY_PARAMETER, BrandAPIMixin
+from tenants.api.conventions import UTCDateTimeFilter, IDEMPOTENCY_PARAMETER, BrandAPIMixin
 from tenants.models import BrandAPIKey
 
 MESSAGE_PAGE = 500
@@ -120,10 +120,10 @@ class BrandMessageInput(serializers.Serializer):
 
 class ConversationFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=Conversation.State.choices, help_text="Repeat for several states.")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    ended_after = django_filters.IsoDateTimeFilter(field_name="ended_at", lookup_expr="gte")
-    ended_before = django_filters.IsoDateTimeFilter(field_name="ended_at", lookup_expr="lt")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    ended_after = UTCDateTimeFilter(field_name="ended_at", lookup_expr="gte")
+    ended_before = UTCDateTimeFilter(field_name="ended_at", lookup_expr="lt")
     category = django_filters.CharFilter(field_name="category__slug", help_text="A category slug.")
     agent = django_filters.NumberFilter(field_name="agent_id", help_text="An agent id (GET /api/v1/agents).")
     customer_email = django_filters.CharFilter(field_name="customer_email", lookup_expr="iexact")

@@ -9,7 +9,7 @@ manager group, or a superuser. Every other user's token is refused with 403.
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import authentication, exceptions, generics, permissions, serializers, status
@@ -297,9 +297,14 @@ class AgentListView(PlatformAPIMixin, generics.ListCreateAPIView):
             values = data.validated_data
             if User.objects.filter(username=values["username"]).exists():
                 raise BrandError(f"The username {values['username']!r} is taken.")
-            with transaction.atomic():
-                user = user_upsert(username=values["username"], email=values["email"], password=values["password"])
-                agent = agent_upsert(user=user, display_name=values["display_name"], max_concurrent_chats=values["max_concurrent_chats"], skills=values["skills"])
+            if User.objects.filter(email__iexact=values["email"]).exists():
+                raise BrandError("Another user has this email address.")
+            try:
+                with transaction.atomic():
+                    user = user_upsert(username=values["username"], email=values["email"], password=values["password"])
+                    agent = agent_upsert(user=user, display_name=values["display_name"], max_concurrent_chats=values["max_concurrent_chats"], skills=values["skills"])
+            except IntegrityError:  # a concurrent request took the name or address first
+                raise BrandError("The username or email address is taken.") from None
             return Response(AgentOut(agent).data, status=201)
 
         return self.idempotent(request, create)

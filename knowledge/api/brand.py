@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from knowledge import selectors, services
 from knowledge.models import Article, Category
-from tenants.api.conventions import IDEMPOTENCY_PARAMETER, BrandAPIMixin
+from tenants.api.conventions import UTCDateTimeFilter, IDEMPOTENCY_PARAMETER, BrandAPIMixin
 from tenants.models import BrandAPIKey
 
 SEARCH_LIMIT = 20
@@ -65,7 +65,7 @@ class BrandSearchOut(serializers.Serializer):
 
 class ArticleFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(field_name="category__slug", help_text="A category slug.")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_after = UTCDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Article

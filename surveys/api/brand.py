@@ -5,7 +5,7 @@ import django_filters
 from rest_framework import generics, serializers
 
 from surveys.models import Survey
-from tenants.api.conventions import BrandAPIMixin
+from tenants.api.conventions import UTCDateTimeFilter, BrandAPIMixin
 from tenants.models import BrandAPIKey
 
 
@@ -16,8 +16,8 @@ class SurveyResponseOut(serializers.ModelSerializer):
 
 
 class SurveyResponseFilter(django_filters.FilterSet):
-    answered_after = django_filters.IsoDateTimeFilter(field_name="answered_at", lookup_expr="gte")
-    answered_before = django_filters.IsoDateTimeFilter(field_name="answered_at", lookup_expr="lt")
+    answered_after = UTCDateTimeFilter(field_name="answered_at", lookup_expr="gte")
+    answered_before = UTCDateTimeFilter(field_name="answered_at", lookup_expr="lt")
     rating = django_filters.NumberFilter(field_name="rating")
     rating_min = django_filters.NumberFilter(field_name="rating", lookup_expr="gte")
     rating_max = django_filters.NumberFilter(field_name="rating", lookup_expr="lte")

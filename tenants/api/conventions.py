@@ -11,9 +11,14 @@ the public schema, which is always on the search path.
 
 import hashlib
 import json
+from datetime import timezone as dt_timezone
+
+import django_filters
+from django import forms
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -182,3 +187,26 @@ class BrandAPIMixin(APIConventions):
 
     def idempotent(self, request, create, *, brand=None):
         return super().idempotent(request, create, brand=self.brand)
+
+
+class UTCIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time turned to UTC. Python takes offsets up to ±24 h and years up
+    to 9999 that PostgreSQL refuses (a 500 the schema fuzzing found): in UTC, or a 400."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            utc = value.astimezone(dt_timezone.utc)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError("The date-time is out of range.", code="invalid") from None
+        if not 1 <= utc.year <= 9998:
+            raise forms.ValidationError("The date-time is out of range.", code="invalid")
+        return utc
+
+
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """The date-time filter of every integration API list."""
+
+    field_class = UTCIsoDateTimeField
