@@ -25,7 +25,7 @@ ERRORS = {
     "422": "The Idempotency-Key was used for a different request.",
     "429": "Too many requests: wait `Retry-After` seconds.",
 }
-INTEGRATION_PREFIXES = ("/api/v1/", "/api/platform/v1/")
+INTEGRATION_PREFIXES = ("/api/v1/", "/api/platform/v1/", "/api/agent/v1/")
 
 
 def error_responses(result, generator, request, public):

@@ -62,3 +62,20 @@ def test_platform_api_schema_is_complete_and_valid(tmp_path):
 def test_each_host_serves_the_schema_of_its_own_apis(client, host, present, absent):
     schema = client.get("/api/schema/?format=json", HTTP_HOST=host).json()
     assert present in schema["paths"] and absent not in schema["paths"]
+
+
+@pytest.mark.django_db
+def test_agent_api_documents_every_answer_with_a_shape(tmp_path):
+    """No agent API operation answers 'some object': each success has its serializer."""
+    import yaml
+
+    call_command("spectacular", urlconf="config.urls_public", fail_on_warn=True, validate=True, file=str(tmp_path / "schema.yaml"))
+    schema = yaml.safe_load((tmp_path / "schema.yaml").read_text())
+    agent_paths = {path: ops for path, ops in schema["paths"].items() if path.startswith("/api/agent/v1/")}
+    assert len(agent_paths) >= 15
+    for path, operations in agent_paths.items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                if status.startswith("2"):
+                    body = answer["content"]["application/json"]["schema"]
+                    assert "$ref" in body, (method, path, status, body)

@@ -88,3 +88,24 @@ def test_the_leak_check_can_fail():
 
     with pytest.raises(AssertionError, match="brand B"):
         no_brand_b_data(None, Answer(), None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_agent_api_fuzz(alpha, beta):
+    """The agent API's answers match their documented shapes, for an agent with a chat on
+    alpha who supervises beta."""
+    from helpdesk.models import AgentToken, Staffing
+    from tests.chat.helpers import conversation_active, conversation_started
+    from tests.factories import StaffingFactory, agent_staffed
+
+    agent = agent_staffed("alpha")
+    StaffingFactory(agent=agent, brand=beta, role=Staffing.Role.SUPERVISOR)
+    conversation_active(agent=agent, slug="alpha")
+    conversation_started(slug="beta", name="beta waiting")
+    _, token = AgentToken.issue(user=agent.user)
+    app = WSGIHandler()
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", app, base_url="http://localhost")
+    schema = schema.include(path_regex=r"^/api/agent/v1/")
+    # Token issuing has its own tests; fuzzing it only makes tokens.
+    count = fuzz(schema, base_url="http://localhost", headers={"Authorization": f"Bearer {token}"}, skip={("POST", "/api/agent/v1/auth/token")})
+    assert count >= 15
