@@ -165,24 +165,9 @@ class BrandListView(PlatformAPIMixin, generics.ListCreateAPIView):
         fields = dict(serializer.validated_data)
         serializer.instance = brand_create(name=fields.pop("name"), slug=fields.pop("slug"), **fields).brand
 
-    def idempotent(self, request, create, *, brand=None):
-        # A brand's schema is created outside any transaction (CREATE SCHEMA and the clone
-        # must commit on their own), so a brand is made once per key by checking first.
-        return super().idempotent(request, create, brand=brand) if "Idempotency-Key" not in request.headers else self._idempotent_outside(request, create)
-
-    def _idempotent_outside(self, request, create):
-        from tenants.models import IdempotencyRecord
-
-        caller, key = self.caller_id(request), request.headers["Idempotency-Key"][:120]
-        stored = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
-        if stored is not None and stored.status_code:
-            return Response(stored.response_body, status=stored.status_code, headers={"Idempotent-Replayed": "true"})
-        response = create()
-        if 200 <= response.status_code < 300:
-            import json
-
-            IdempotencyRecord.objects.update_or_create(caller=caller, key=key, defaults={"fingerprint": "", "status_code": response.status_code, "response_body": json.loads(json.dumps(response.data, default=str))})
-        return response
+    def idempotent(self, request, create, *, brand=None, atomic: bool = True):
+        # A brand's schema is created and cloned on commits of its own: no outer transaction.
+        return super().idempotent(request, create, brand=brand, atomic=False)
 
 
 class BrandDetailView(BrandScopedMixin, generics.GenericAPIView):

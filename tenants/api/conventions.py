@@ -117,13 +117,18 @@ class APIConventions:
             return Response({"detail": detail, "code": getattr(exc, "code", "invalid")}, status=getattr(exc, "status", 400))
         return super().handle_exception(exc)
 
-    def idempotent(self, request, create, *, brand=None):
+    def idempotent(self, request, create, *, brand=None, atomic: bool = True):
         """Run `create()` (which returns a Response) at most once per Idempotency-Key.
 
         The record is inserted first, in the same transaction as the creation: a second
         request with the key waits on the unique index until the first commits, then
         replays its answer. An answer that is not a success is not kept (and what the
         attempt wrote is rolled back), so the caller can fix the request and retry.
+
+        A creation that cannot run inside a transaction (a brand: its schema is created
+        and cloned on commits of its own) passes atomic=False: the record is looked up
+        before and written after, so a retry after the answer replays it, and two
+        requests racing with one key fall back on the creation's own uniqueness checks.
         """
         key = request.headers.get("Idempotency-Key")
         if key is None:
@@ -132,26 +137,40 @@ class APIConventions:
             raise exceptions.ValidationError({"Idempotency-Key": [f"1 to {IDEMPOTENCY_KEY_MAX} characters."]})
         caller = self.caller_id(request)
         fingerprint = hashlib.sha256(f"{request.method} {request.path}\n".encode() + request.body).hexdigest()
+        if not atomic:
+            stored = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
+            if stored is not None:
+                return self._replay(stored, fingerprint)
+            response = create()
+            if 200 <= response.status_code < 300:
+                IdempotencyRecord.objects.get_or_create(caller=caller, key=key, defaults=self._record_fields(brand, fingerprint, response))
+            return response
         with transaction.atomic():
             try:
                 with transaction.atomic():
                     record = IdempotencyRecord.objects.create(caller=caller, brand=brand, key=key, fingerprint=fingerprint)
             except IntegrityError:
-                record = None
-            if record is None:
-                stored = IdempotencyRecord.objects.get(caller=caller, key=key)
-                if stored.fingerprint != fingerprint:
-                    raise IdempotencyKeyReused()
-                return Response(stored.response_body, status=stored.status_code, headers={"Idempotent-Replayed": "true"})
+                return self._replay(IdempotencyRecord.objects.get(caller=caller, key=key), fingerprint)
             response = create()
             if not 200 <= response.status_code < 300:
                 transaction.set_rollback(True)
                 return response
-            # Stored as the JSON the client got, so a replay is byte-for-byte the same data.
-            record.status_code = response.status_code
-            record.response_body = json.loads(json.dumps(response.data, default=str))
-            record.save(update_fields=["status_code", "response_body"])
+            for name, value in self._record_fields(brand, fingerprint, response).items():
+                setattr(record, name, value)
+            record.save()
             return response
+
+    @staticmethod
+    def _record_fields(brand, fingerprint, response) -> dict:
+        # Stored as the JSON the client got, so a replay is the same data.
+        body = json.loads(json.dumps(response.data, default=str))
+        return {"brand": brand, "fingerprint": fingerprint, "status_code": response.status_code, "response_body": body}
+
+    @staticmethod
+    def _replay(stored: IdempotencyRecord, fingerprint: str) -> Response:
+        if stored.fingerprint != fingerprint:
+            raise IdempotencyKeyReused()
+        return Response(stored.response_body, status=stored.status_code, headers={"Idempotent-Replayed": "true"})
 
 
 class HasBrandKeyScope(permissions.BasePermission):
@@ -185,8 +204,8 @@ class BrandAPIMixin(APIConventions):
     def brand(self):
         return self.request._request.brand
 
-    def idempotent(self, request, create, *, brand=None):
-        return super().idempotent(request, create, brand=self.brand)
+    def idempotent(self, request, create, *, brand=None, atomic: bool = True):
+        return super().idempotent(request, create, brand=self.brand, atomic=atomic)
 
 
 class UTCIsoDateTimeField(IsoDateTimeField):

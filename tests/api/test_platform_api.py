@@ -88,6 +88,8 @@ def test_create_brand_once_per_idempotency_key(platform):
     again = platform.post("brands", body, HTTP_IDEMPOTENCY_KEY="new-gamma")
     assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
     assert Brand.objects.filter(slug="gamma").count() == 1
+    reused = platform.post("brands", {**body, "slug": "delta"}, HTTP_IDEMPOTENCY_KEY="new-gamma")
+    assert reused.status_code == 422 and not Brand.objects.filter(slug="delta").exists()
     duplicate = platform.post("brands", body)
     assert duplicate.status_code == 400
 
