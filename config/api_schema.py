@@ -35,7 +35,7 @@ def error_responses(result, generator, request, public):
     for path, operations in result.get("paths", {}).items():
         if not path.startswith(INTEGRATION_PREFIXES):
             continue
-        for method, operation in operations.items():
+        for operation in operations.values():
             responses = operation.setdefault("responses", {})
             for status, description in ERRORS.items():
                 if status in responses:

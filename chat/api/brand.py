@@ -4,17 +4,31 @@ middleware entered; the key was checked against the host's brand by the base cla
 every query here sees only this brand's rows."""
 
 import django_filters
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
-from chat.configuration import canned_reply_create, canned_reply_delete, canned_reply_update, custom_field_update
+from chat.configuration import (
+    canned_reply_create,
+    canned_reply_delete,
+    canned_reply_update,
+    custom_field_update,
+)
 from chat.errors import ChatError
 from chat.messages import bot_message_send, message_send, seq_parse
 from chat.models import AgentSegment, CannedReply, Conversation, CustomField, Message
 from chat.transcripts import transcript_text
 from helpdesk.selectors import agent_get_on_brand
-from tenants.api.conventions import UTCDateTimeFilter, IDEMPOTENCY_PARAMETER, BrandAPIMixin
+from tenants.api.conventions import (
+    IDEMPOTENCY_PARAMETER,
+    BrandAPIMixin,
+    UTCDateTimeFilter,
+)
 from tenants.models import BrandAPIKey
 
 MESSAGE_PAGE = 500

@@ -7,22 +7,42 @@ issued by POST auth/token to an account manager: an active staff user in the acc
 manager group, or a superuser. Every other user's token is refused with 403.
 """
 
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import authentication, exceptions, generics, permissions, serializers, status
+from rest_framework import (
+    authentication,
+    exceptions,
+    generics,
+    permissions,
+    serializers,
+)
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from helpdesk.models import AgentProfile, AgentToken, Staffing, User
 from helpdesk.selectors import agent_token_user
-from helpdesk.services import ACCOUNT_MANAGER_GROUP, agent_upsert, staffing_upsert, user_upsert
-from tenants.api.conventions import IDEMPOTENCY_PARAMETER, APIConventions, IPRateThrottle
+from helpdesk.services import (
+    ACCOUNT_MANAGER_GROUP,
+    agent_upsert,
+    staffing_upsert,
+    user_upsert,
+)
+from tenants.api.conventions import (
+    IDEMPOTENCY_PARAMETER,
+    APIConventions,
+    IPRateThrottle,
+)
 from tenants.models import Brand, BrandAPIKey, Domain
 from tenants.services import (
-    BrandError, api_key_issue, api_key_revoke, brand_create, brand_set_status, brand_update, domain_add, domain_remove,
+    BrandError,
+    api_key_issue,
+    api_key_revoke,
+    brand_create,
+    brand_set_status,
+    brand_update,
+    domain_add,
+    domain_remove,
 )
 
 

@@ -7,13 +7,22 @@ import hashlib
 
 import django_filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from knowledge import selectors, services
 from knowledge.models import Article, Category
-from tenants.api.conventions import UTCDateTimeFilter, IDEMPOTENCY_PARAMETER, BrandAPIMixin
+from tenants.api.conventions import (
+    IDEMPOTENCY_PARAMETER,
+    BrandAPIMixin,
+    UTCDateTimeFilter,
+)
 from tenants.models import BrandAPIKey
 
 SEARCH_LIMIT = 20
@@ -203,6 +212,7 @@ class ArticleSearchView(KnowledgeBrandAPIMixin, generics.GenericAPIView):
 class ArticleSuggestView(KnowledgeBrandAPIMixin, generics.GenericAPIView):
     """The articles the widget would show a customer with this problem, with scores."""
 
+    writes = frozenset()  # a question, not a change: read keys may ask it
     serializer_class = BrandSuggestInput
     pagination_class = None
     filter_backends: list = []

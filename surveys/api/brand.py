@@ -5,7 +5,7 @@ import django_filters
 from rest_framework import generics, serializers
 
 from surveys.models import Survey
-from tenants.api.conventions import UTCDateTimeFilter, BrandAPIMixin
+from tenants.api.conventions import BrandAPIMixin, UTCDateTimeFilter
 from tenants.models import BrandAPIKey
 
 

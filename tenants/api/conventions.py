@@ -11,18 +11,24 @@ the public schema, which is always on the search path.
 
 import hashlib
 import json
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 import django_filters
 from django import forms
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import exceptions, filters, pagination, permissions, status, throttling
+from rest_framework import (
+    exceptions,
+    filters,
+    pagination,
+    permissions,
+    status,
+    throttling,
+)
 from rest_framework.response import Response
 
 from tenants.api.auth import BrandAPIKeyAuthentication
@@ -180,7 +186,7 @@ class HasBrandKeyScope(permissions.BasePermission):
         key = request.auth
         if not isinstance(key, BrandAPIKey):
             raise exceptions.NotAuthenticated("Send a brand API key: Authorization: Bearer hk_...", code="not_authenticated")
-        write = request.method not in permissions.SAFE_METHODS
+        write = request.method in view.writes
         if not key.allows(resource=view.resource, write=write):
             needed = "write" if write else "read"
             raise exceptions.PermissionDenied(f"This key has no {needed} access to {view.resource}.", code="scope_missing")
@@ -195,6 +201,8 @@ class BrandAPIMixin(APIConventions):
     authentication_classes = [BrandAPIKeyAuthentication]
     permission_classes = [HasBrandKeyScope]
     resource: str = ""
+    # Methods that need write access; a POST that only reads (suggest) clears it.
+    writes: frozenset[str] = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
     def caller_id(self, request) -> str | None:
         key = request.auth
@@ -217,7 +225,7 @@ class UTCIsoDateTimeField(IsoDateTimeField):
         if value is None:
             return None
         try:
-            utc = value.astimezone(dt_timezone.utc)
+            utc = value.astimezone(UTC)
         except (OverflowError, ValueError):
             raise forms.ValidationError("The date-time is out of range.", code="invalid") from None
         if not 1 <= utc.year <= 9998:

@@ -75,6 +75,12 @@ def test_search_and_suggest(api_alpha, article):
     assert api_alpha.post("articles/suggest", {"category": "nope", "text": "x"}).status_code == 400
 
 
+def test_a_read_key_may_ask_for_suggestions(api_alpha_read):
+    response = api_alpha_read.post("articles/suggest", {"category": "shipping", "text": "parcel"})
+    assert response.status_code == 200 and "suggestions" in response.json()
+    assert api_alpha_read.post("articles", ARTICLE).status_code == 403
+
+
 def test_articles_of_brand_b_are_invisible(api_alpha, beta, django_capture_on_commit_callbacks):
     beta_api = BrandAPI(slug="beta", key=issue("beta"))
     with django_capture_on_commit_callbacks(execute=True):

@@ -5,8 +5,8 @@ from django_tenants.utils import schema_context
 
 from chat.models import Conversation, Message
 from tests.api.conftest import BrandAPI, issue
-from tests.factories import agent_staffed
 from tests.chat.helpers import conversation_active, conversation_started
+from tests.factories import agent_staffed
 
 pytestmark = pytest.mark.django_db
 
