@@ -157,3 +157,17 @@ def domain_remove(*, domain: Domain) -> None:
     if domain.is_primary:
         raise BrandError("The primary domain stays; add another and make it primary in the admin first.")
     domain.delete()
+
+
+def idempotency_records_prune(*, now=None) -> int:
+    """Forget Idempotency-Key answers older than API_IDEMPOTENCY_HOURS (a retry later than
+    that creates anew, as documented). Public schema; returns how many were deleted."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import IdempotencyRecord
+
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.API_IDEMPOTENCY_HOURS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

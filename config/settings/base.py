@@ -160,6 +160,7 @@ CELERY_BEAT_SCHEDULE = {
     # redelivers those after its visibility timeout).
     "routing-sweep": {"task": "routing.tasks.routing_sweep", "schedule": 5.0},
     "chat-sweep": {"task": "chat.tasks.chat_sweep", "schedule": 5.0},
+    "idempotency-prune": {"task": "tenants.tasks.idempotency_prune", "schedule": 3600.0},
 }
 
 # --- Search -------------------------------------------------------------------------
@@ -200,6 +201,8 @@ API_THROTTLE_RATES = {
     "api_ip": env("API_RATE_PER_IP", default="1200/min"),
 }
 API_MAX_REQUEST_BYTES = env.int("API_MAX_REQUEST_BYTES", default=256 * 1024)
+# How long an Idempotency-Key's first answer is replayed (pruned hourly by beat).
+API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",
     "DESCRIPTION": "Widget, agent, brand and platform APIs of the live-chat helpdesk.",

@@ -108,3 +108,17 @@ def test_validation_errors_carry_fields(api_alpha):
     assert response.status_code == 400 and body["code"] == "invalid"
     assert set(body["errors"]) == {"shortcut", "body"} and body["detail"]
     json.dumps(body)
+
+
+def test_idempotency_records_are_pruned_after_their_time(api_alpha):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.tasks import idempotency_prune
+
+    api_alpha.post("canned-replies", {"shortcut": "old", "title": "Old", "body": "x"}, HTTP_IDEMPOTENCY_KEY="old-key")
+    api_alpha.post("canned-replies", {"shortcut": "new", "title": "New", "body": "x"}, HTTP_IDEMPOTENCY_KEY="new-key")
+    IdempotencyRecord.objects.filter(key="old-key").update(created_at=timezone.now() - timedelta(hours=25))
+    assert idempotency_prune() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new-key"]
