@@ -163,6 +163,20 @@ class ConversationListView(ChatBrandAPIMixin, generics.ListAPIView):
         return Conversation.objects.select_related("category")
 
 
+CONVERSATION_EXAMPLE = {
+    "id": 42, "state": "ended", "customer_name": "Dana Customer", "customer_email": "dana@example.com",
+    "customer_external_id": "C-1", "identity_verified": True, "category": "shipping", "summary": "Where is my parcel?",
+    "product_id": "P-9", "custom_fields": {"order": "A-100"}, "agent_id": 7, "agent_name": "Alice", "last_seq": 5,
+    "suggested_article_ids": [3], "resolved_article": None, "created_at": "2026-12-01T09:00:00Z",
+    "queued_at": "2026-12-01T09:01:00Z", "quoted_wait_seconds": 60, "assigned_at": "2026-12-01T09:01:40Z",
+    "first_agent_reply_at": "2026-12-01T09:02:00Z", "ended_at": "2026-12-01T09:10:00Z", "ended_by": "agent",
+    "timings": {"wait_seconds": 40, "first_response_seconds": 20, "duration_seconds": 600, "handle_seconds": 500},
+    "segments": [{"agent_id": 7, "agent_name": "Alice", "started_at": "2026-12-01T09:01:40Z", "ended_at": "2026-12-01T09:10:00Z", "end_reason": "ended", "seconds": 500}],
+    "messages": [{"id": 91, "seq": 2, "client_msg_id": "c-1", "sender": "agent", "author": "Alice", "agent_id": 7, "body": "How can I help?", "internal": False, "sent_at": "2026-12-01T09:02:00Z"}],
+}
+
+
+@extend_schema_view(get=extend_schema(examples=[OpenApiExample("An ended chat", value=CONVERSATION_EXAMPLE, response_only=True)]))
 class ConversationDetailView(ChatBrandAPIMixin, generics.RetrieveAPIView):
     """One conversation with its timings, agent segments and messages."""
 

@@ -128,7 +128,7 @@ class StaffTokenOut(serializers.Serializer):
 class TokenCreateView(PlatformAPIMixin, generics.GenericAPIView):
     authentication_classes: list = []
     permission_classes: list = []
-    throttle_classes = [IPRateThrottle]
+    throttle_classes: list = []  # the per-IP throttle runs before authentication, for every view
     serializer_class = StaffTokenInput
     pagination_class = None
     filter_backends: list = []

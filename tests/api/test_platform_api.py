@@ -138,3 +138,9 @@ def test_brand_api_keys_issue_use_and_revoke(platform, alpha):
     assert api.get("conversations").status_code == 401
     assert platform.post("brands/alpha/api-keys", {"name": "x", "resources": ["everything"]}).status_code == 400
     assert BrandAPIKey.objects.filter(brand=alpha).count() == 1
+
+
+def test_token_endpoint_is_throttled_per_address(alpha, settings):
+    settings.API_THROTTLE_RATES = {"api_caller": "1000/min", "api_ip": "3/min"}
+    statuses = [PlatformAPI(None).post("auth/token", {"username": "x", "password": "y"}, REMOTE_ADDR="198.51.100.7").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
