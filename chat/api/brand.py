@@ -9,6 +9,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
     extend_schema_field,
+    extend_schema_view,
 )
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
