@@ -240,3 +240,30 @@ def conversation_read(*, conversation_id: int, reader: str, up_to_seq) -> int:
             conversation.save(update_fields=[field])
             publish_on_commit(events.conversation_read(schema=connection.schema_name, conversation_id=conversation.id, reader=reader, up_to_seq=up_to_seq))
         return getattr(conversation, field)
+
+
+BOT_STATES = (Conversation.State.QUEUED, Conversation.State.ACTIVE)
+
+
+def bot_message_send(*, conversation_id: int, body, author: str, client_msg_id=None) -> tuple[Message, bool]:
+    """A message from an integration's bot (the brand API): stored by the same statement,
+    so it takes the next sequence number, as a system-sender line with the bot's name as
+    author. A bot speaks while the customer waits or beside the agent; it holds no chat,
+    so it never stamps the first agent reply. A retried client_msg_id returns the stored
+    message (created=False)."""
+    body, client_msg_id = message_validate(body=body, client_msg_id=client_msg_id)
+    params = message_params(conversation_id=conversation_id, sender=Message.Sender.SYSTEM, body=body, client_msg_id=client_msg_id)
+    params["states"] = [str(state) for state in BOT_STATES]
+    params["author"] = author[:120]
+    try:
+        message = _insert(params)
+    except IntegrityError:
+        existing = Message.objects.filter(conversation_id=conversation_id, sender=Message.Sender.SYSTEM, client_msg_id=client_msg_id).first()
+        if existing is None:
+            raise
+        return existing, False
+    if message is not None:
+        return message, True
+    if not Conversation.objects.filter(pk=conversation_id).exists():
+        raise Conversation.DoesNotExist()
+    raise ChatError("A bot can write while the chat is queued or active.", "bad_state", 409)

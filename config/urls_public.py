@@ -16,7 +16,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("agent/", include("workspace.urls")),
     path("api/agent/v1/", include("workspace.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/platform/v1/", include("helpdesk.api.urls_platform")),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", RedirectView.as_view(url="/agent/", permanent=False)),
 ]
+
+handler404 = "config.api_errors.not_found"
+handler500 = "config.api_errors.server_failure"

@@ -102,6 +102,42 @@ def article_publish_set(*, article: Article, is_published: bool) -> Article:
     return article
 
 
+# The writes of the brand API. The search index and the ranker are updated after the
+# commit (article_index_sync_on_commit), so a rolled-back write never reaches them.
+
+ARTICLE_EDITABLE = ("slug", "title", "category", "summary", "body", "tags", "is_popular", "is_published")
+CATEGORY_EDITABLE = ("slug", "name", "description", "position", "is_active")
+
+
+class KnowledgeError(Exception):
+    def __init__(self, detail: str, code: str = "invalid", status: int = 400):
+        super().__init__(detail)
+        self.detail, self.code, self.status = detail, code, status
+
+
+def _index_on_commit(article: Article) -> None:
+    article_index_sync_on_commit(article_ids=[article.pk])
+
+
+def _clean_and_save(instance) -> None:
+    from django.core.exceptions import ValidationError
+
+    try:
+        instance.full_clean()
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise KnowledgeError(f"{field}: {messages[0]}") from None
+    instance.save()
+
+
+@transaction.atomic
+def article_create(*, slug: str, title: str, category: Category, summary: str, body: str, tags: list[str] | None = None, is_popular: bool = False, is_published: bool = True) -> Article:
+    article = Article(slug=slug, title=title, category=category, summary=summary, body=body, tags=tags or [], is_popular=is_popular, is_published=is_published)
+    _clean_and_save(article)
+    _index_on_commit(article)
+    return article
+
+
 @transaction.atomic
 def article_delete(*, article: Article) -> None:
     article_id = article.pk
@@ -143,3 +179,48 @@ def suggestion_settings_update(*, threshold: float | None = None, count: int | N
     settings_row.full_clean()
     settings_row.save()
     return settings_row
+
+
+@transaction.atomic
+def article_update(*, article: Article, changes: dict) -> Article:
+    for name, value in changes.items():
+        if name in ARTICLE_EDITABLE:
+            setattr(article, name, value)
+    _clean_and_save(article)
+    _index_on_commit(article)
+    return article
+
+
+def article_set_published(*, article: Article, published: bool) -> Article:
+    return article_publish_set(article=article, is_published=published)
+
+
+@transaction.atomic
+def category_create(*, slug: str, name: str, description: str = "", position: int = 0, is_active: bool = True) -> Category:
+    category = Category(slug=slug, name=name, description=description, position=position, is_active=is_active)
+    _clean_and_save(category)
+    return category
+
+
+@transaction.atomic
+def category_update(*, category: Category, changes: dict) -> Category:
+    old_slug = category.slug
+    for name, value in changes.items():
+        if name in CATEGORY_EDITABLE:
+            setattr(category, name, value)
+    _clean_and_save(category)
+    if category.slug != old_slug:
+        # The index files articles under the category's slug.
+        for article in Article.objects.filter(category=category):
+            _index_on_commit(article)
+    return category
+
+
+@transaction.atomic
+def category_delete(*, category: Category) -> None:
+    from django.db.models import ProtectedError
+
+    try:
+        category.delete()
+    except ProtectedError:
+        raise KnowledgeError("The category still has articles or conversations; deactivate it instead.", "category_in_use", 409) from None

@@ -1,9 +1,11 @@
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from .models import Brand, Domain
-from .services import brand_domain_ensure, brand_host, brand_schema_name, brand_set_status
+from .admin_site import brand_admin
+from .models import Brand, BrandAPIKey, Domain
+from .services import api_key_issue, api_key_revoke, brand_domain_ensure, brand_host, brand_schema_name, brand_set_status
 
 
 class DomainInline(admin.TabularInline):
@@ -73,3 +75,76 @@ class DomainAdmin(admin.ModelAdmin):
     list_display = ["domain", "tenant", "is_primary"]
     search_fields = ["domain", "tenant__name"]
     list_filter = ["is_primary"]
+
+
+class APIKeyForm(forms.ModelForm):
+    resources = forms.MultipleChoiceField(
+        choices=BrandAPIKey.Resource.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every resource.",
+    )
+
+    class Meta:
+        model = BrandAPIKey
+        fields = ["brand", "name", "access", "resources", "expires_at"]
+
+
+class APIKeyAdminBase(admin.ModelAdmin):
+    """Keys are issued by api_key_issue, which shows the raw key once (in the message
+    after saving); afterwards only the prefix is known. A key is revoked, never edited
+    into a different key."""
+
+    form = APIKeyForm
+    list_display = ["name", "prefix", "access", "resources", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    list_filter = ["access"]
+    readonly_fields = ["prefix", "created_at", "revoked_at", "last_used_at"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A saved key keeps its scopes: give the integration a new key instead.
+        return [*self.readonly_fields, "brand", "access", "resources"] if obj else self.readonly_fields
+
+    def key_brand(self, request, form):
+        return form.cleaned_data["brand"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        issued = api_key_issue(
+            brand=self.key_brand(request, form), name=form.cleaned_data["name"], access=form.cleaned_data["access"],
+            resources=form.cleaned_data["resources"], expires_at=form.cleaned_data.get("expires_at"),
+        )
+        obj.pk = issued.key.pk
+        self.message_user(request, format_html("The new key, shown this once (copy it now): <code>{}</code>", issued.raw), messages.WARNING)
+
+    @admin.action(description="Revoke selected keys")
+    def revoke(self, request, queryset):
+        for key in queryset:
+            api_key_revoke(key=key)
+        self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
+
+
+@admin.register(BrandAPIKey)
+class BrandAPIKeyAdmin(APIKeyAdminBase):
+    list_display = ["brand", *APIKeyAdminBase.list_display]
+    list_filter = ["brand", "access"]
+    search_fields = ["name", "prefix", "brand__name"]
+
+
+class BrandOwnAPIKeyAdmin(APIKeyAdminBase):
+    """On the brand admin: only this brand's keys, and new keys are this brand's."""
+
+    def get_fields(self, request, obj=None):
+        return ["name", "access", "resources", "expires_at", *(["prefix", "created_at", "revoked_at", "last_used_at"] if obj else [])]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "access", "resources"] if obj else []
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(brand=request.brand)
+
+    def key_brand(self, request, form):
+        return request.brand
+
+
+brand_admin.register(BrandAPIKey, BrandOwnAPIKeyAdmin)

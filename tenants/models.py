@@ -1,7 +1,9 @@
-"""Brands (the tenants) and their domains. Lives in the public schema."""
+"""Brands (the tenants), their domains and their API keys. Lives in the public schema."""
 
+import hashlib
 import secrets
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
@@ -162,3 +164,83 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class BrandAPIKey(models.Model):
+    """A brand's key for the brand API (/api/v1/ on the brand's own host). Public schema:
+    keys are looked up before any brand schema is entered.
+
+    Only the sha256 of the key is stored (as for helpdesk.AgentToken); the raw key is
+    shown once, when it is issued. `prefix` is the key's first characters, kept so people
+    can tell keys apart in lists without the key itself.
+    """
+
+    class Access(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Read and write"
+
+    class Resource(models.TextChoices):
+        CONVERSATIONS = "conversations", "Conversations"
+        MESSAGES = "messages", "Messages"
+        ARTICLES = "articles", "Help-center articles and categories"
+        SURVEYS = "surveys", "Survey responses"
+        SETTINGS = "settings", "Chat settings: custom fields, canned replies, business hours, agents"
+
+    PREFIX = "hk_"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=80, help_text="Who uses it, e.g. 'CRM sync'.")
+    prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    access = models.CharField(max_length=8, choices=Access.choices, default=Access.READ)
+    resources = ArrayField(
+        models.CharField(max_length=16, choices=Resource.choices),
+        default=list,
+        blank=True,
+        help_text="Resources the key reaches; empty means all of them.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["brand", "-created_at"]
+        verbose_name = "brand API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @classmethod
+    def new_raw(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)
+
+    def allows(self, *, resource: str, write: bool) -> bool:
+        if write and self.access != self.Access.WRITE:
+            return False
+        return not self.resources or resource in self.resources
+
+    def is_usable(self, *, now) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a creating POST sent with an `Idempotency-Key` header, replayed
+    for every retry with the same key by the same caller. Public schema, so one table
+    serves the brand API (caller = a brand key) and the platform API (caller = a staff
+    token); `brand` is kept for the brand API so records never cross brands."""
+
+    caller = models.CharField(max_length=40, help_text="'brandkey:<id>' or 'staff:<user id>'.")
+    brand = models.ForeignKey(Brand, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=120)
+    fingerprint = models.CharField(max_length=64, help_text="sha256 of method, path and body.")
+    status_code = models.PositiveSmallIntegerField(default=0)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["caller", "key"], name="idempotency_unique_caller_key")]

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django_tenants.utils import schema_context
 
-from .models import Brand, Domain
+from .models import Brand, BrandAPIKey, Domain
 
 
 @dataclass(frozen=True)
@@ -103,3 +103,28 @@ def brand_next_opening(*, brand: Brand, at=None):
             if opening > local:
                 return opening
     return None
+
+
+# last_used_at is written at most once a minute per key: a write per request would make
+# every brand API read a write on one hot row.
+API_KEY_TOUCH_SECONDS = 60
+
+
+def api_key_get_by_raw(*, raw) -> BrandAPIKey | None:
+    """The usable (not revoked, not expired) key with this raw value, noting its use; None
+    for anything else. The caller checks that it belongs to the host's brand."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    if not isinstance(raw, str) or not raw.startswith(BrandAPIKey.PREFIX) or len(raw) > 200:
+        return None
+    with schema_context("public"):
+        key = BrandAPIKey.objects.select_related("brand").filter(key_hash=BrandAPIKey.hash(raw)).first()
+        now = timezone.now()
+        if key is None or not key.is_usable(now=now):
+            return None
+        if key.last_used_at is None or key.last_used_at < now - timedelta(seconds=API_KEY_TOUCH_SECONDS):
+            BrandAPIKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            key.last_used_at = now
+    return key

@@ -33,6 +33,7 @@ THIRD_PARTY_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served by us: no CDN at run time
+    "django_filters",
     "haystack",
 ]
 # Public schema: brands and domains, users and staffing, the routing state.
@@ -161,6 +162,7 @@ CELERY_BEAT_SCHEDULE = {
     "routing-sweep": {"task": "routing.tasks.routing_sweep", "schedule": 5.0},
     "chat-sweep": {"task": "chat.tasks.chat_sweep", "schedule": 5.0},
     "reports-roll-up": {"task": "chat.tasks.reports_roll_up", "schedule": 300.0},
+    "idempotency-prune": {"task": "tenants.tasks.idempotency_prune", "schedule": 3600.0},
 }
 
 # --- Search -------------------------------------------------------------------------
@@ -190,7 +192,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Throttles count the client address DRF sees: X-Forwarded-For is trusted only for as
+    # many proxies as are really in front (else any client could pick its own address).
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
+# The integration APIs (brand and platform, tenants.api.conventions): rates per caller (a
+# brand API key or a staff token) and per client address, and the largest body accepted.
+API_THROTTLE_RATES = {
+    "api_caller": env("API_RATE_PER_CALLER", default="600/min"),
+    "api_ip": env("API_RATE_PER_IP", default="1200/min"),
+}
+API_MAX_REQUEST_BYTES = env.int("API_MAX_REQUEST_BYTES", default=256 * 1024)
+# How long an Idempotency-Key's first answer is replayed (pruned hourly by beat).
+API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",
     "DESCRIPTION": "Widget, agent, brand and platform APIs of the live-chat helpdesk.",
@@ -199,6 +213,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"ConversationStateEnum": "chat.models.Conversation.State"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.api_schema.error_responses"],
 }
 
 # --- I18N, static, media ------------------------------------------------------------

@@ -3,7 +3,6 @@ operations inherit AgentBrandAPIView (or AgentConversationAPIView), which resolv
 authorizes the brand (and the conversation) once."""
 
 from django.contrib.auth import authenticate
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -27,6 +26,213 @@ from . import base
 from .. import selectors
 
 
+# --- answer shapes, for the OpenAPI schema (the payloads are built by workspace.selectors)
+
+
+class ErrorOut(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.DictField(required=False)
+
+
+class TokenAgentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TokenOut(serializers.Serializer):
+    token = serializers.CharField(help_text="Shown once; only its hash is stored.")
+    agent = TokenAgentOut()
+
+
+class StaffedBrandOut(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    color = serializers.CharField()
+    role = serializers.ChoiceField(choices=["agent", "supervisor"])
+    categories = serializers.ListField(child=serializers.CharField())
+
+
+class AgentMeOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    username = serializers.CharField()
+    capacity = serializers.IntegerField()
+    active_chats = serializers.IntegerField()
+    presence = serializers.ChoiceField(choices=AgentState.Presence.values)
+    brands = StaffedBrandOut(many=True)
+
+
+class QueueItemOut(serializers.Serializer):
+    brand = serializers.CharField()
+    brand_name = serializers.CharField()
+    brand_color = serializers.CharField()
+    conversation_id = serializers.IntegerField()
+    category = serializers.CharField()
+    category_name = serializers.CharField(required=False)
+    customer_name = serializers.CharField()
+    summary = serializers.CharField()
+    state = serializers.CharField()
+    priority = serializers.IntegerField()
+    waited_seconds = serializers.IntegerField()
+    offered_to_me = serializers.BooleanField(allow_null=True)
+    offer_expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class QueueOut(serializers.Serializer):
+    queue = QueueItemOut(many=True)
+
+
+class HeldOut(serializers.Serializer):
+    conversations = QueueItemOut(many=True)
+
+
+class CustomerOut(serializers.Serializer):
+    name = serializers.CharField()
+    email = serializers.CharField()
+    customer_id = serializers.CharField()
+    verified = serializers.BooleanField(required=False)
+
+
+class CategoryRefOut(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ArticleShownOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    category = serializers.CharField()
+    url = serializers.CharField()
+
+
+class HistoryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.CharField()
+    summary = serializers.CharField()
+    category = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    agent_name = serializers.CharField()
+
+
+class AgentConversationOut(serializers.Serializer):
+    brand = serializers.CharField()
+    brand_name = serializers.CharField()
+    brand_color = serializers.CharField()
+    id = serializers.IntegerField()
+    state = serializers.CharField()
+    customer = CustomerOut()
+    category = CategoryRefOut()
+    summary = serializers.CharField()
+    product_id = serializers.CharField()
+    custom_fields = serializers.DictField()
+    custom_field_labels = serializers.DictField(child=serializers.CharField())
+    articles_shown = ArticleShownOut(many=True)
+    article_helped = serializers.BooleanField()
+    agent = TokenAgentOut(allow_null=True)
+    last_seq = serializers.IntegerField()
+    customer_read_seq = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    history = HistoryOut(many=True)
+
+
+class DetailOut(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class MessageFrameOut(serializers.Serializer):
+    type = serializers.CharField()
+    seq = serializers.IntegerField()
+    id = serializers.IntegerField()
+    client_msg_id = serializers.CharField(allow_null=True)
+    sender = serializers.ChoiceField(choices=Message.Sender.values)
+    author = serializers.CharField()
+    body = serializers.CharField()
+    internal = serializers.BooleanField()
+    sent_at = serializers.DateTimeField()
+
+
+class AgentMessagesOut(serializers.Serializer):
+    messages = MessageFrameOut(many=True)
+    last_seq = serializers.IntegerField()
+
+
+class ReadOut(serializers.Serializer):
+    agent_read_seq = serializers.IntegerField()
+
+
+class TeamMemberOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    role = serializers.CharField()
+    categories = serializers.ListField(child=serializers.CharField())
+    presence = serializers.ChoiceField(choices=AgentState.Presence.values)
+    active_chats = serializers.IntegerField()
+    capacity = serializers.IntegerField()
+
+
+class BrandAgentsOut(serializers.Serializer):
+    agents = TeamMemberOut(many=True)
+
+
+class AgentCannedReplyOut(serializers.Serializer):
+    shortcut = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+
+
+class CannedRepliesOut(serializers.Serializer):
+    canned_replies = AgentCannedReplyOut(many=True)
+
+
+class SupervisedChatOut(serializers.Serializer):
+    conversation_id = serializers.IntegerField()
+    agent_id = serializers.IntegerField(allow_null=True)
+    agent_name = serializers.CharField()
+    customer_name = serializers.CharField()
+    summary = serializers.CharField()
+    category = serializers.CharField()
+    since_seconds = serializers.IntegerField()
+
+
+class SupervisedBrandOut(serializers.Serializer):
+    brand = serializers.CharField()
+    brand_name = serializers.CharField()
+    queue_length = serializers.IntegerField()
+    oldest_wait_seconds = serializers.IntegerField()
+    agents = TeamMemberOut(many=True)
+    chats = SupervisedChatOut(many=True)
+
+
+class OverviewOut(serializers.Serializer):
+    brands = SupervisedBrandOut(many=True)
+
+
+class OfflineMessageOut(serializers.Serializer):
+    brand = serializers.CharField()
+    brand_name = serializers.CharField()
+    brand_color = serializers.CharField()
+    id = serializers.IntegerField()
+    customer = CustomerOut()
+    category = serializers.CharField()
+    summary = serializers.CharField()
+    product_id = serializers.CharField()
+    custom_fields = serializers.DictField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class OfflineMessagesOut(serializers.Serializer):
+    offline_messages = OfflineMessageOut(many=True)
+
+
+class OfflineReplyOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    detail = serializers.CharField()
+
+
 class TokenInput(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=200)
@@ -37,7 +243,7 @@ class TokenCreateView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
 
-    @extend_schema(request=TokenInput, responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
+    @extend_schema(request=TokenInput, responses={201: TokenOut, 400: ErrorOut})
     def post(self, request):
         data = TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -50,7 +256,7 @@ class TokenCreateView(APIView):
 
 
 class MeView(base.AgentAPIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=AgentMeOut)
     def get(self, request):
         return Response(selectors.agent_payload(agent=self.agent))
 
@@ -60,7 +266,7 @@ class PresenceInput(serializers.Serializer):
 
 
 class PresenceView(base.AgentAPIView):
-    @extend_schema(request=PresenceInput, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=PresenceInput, responses={200: AgentMeOut, 400: ErrorOut})
     def post(self, request):
         data = PresenceInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -71,32 +277,32 @@ class PresenceView(base.AgentAPIView):
 class QueueView(base.AgentAPIView):
     """One queue across every brand the agent is staffed on."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=QueueOut)
     def get(self, request):
         return Response({"queue": selectors.queue_for_agent(agent=self.agent)})
 
 
 class MyConversationsView(base.AgentAPIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=HeldOut)
     def get(self, request):
         return Response({"conversations": selectors.conversations_held(agent=self.agent)})
 
 
 class ConversationDetailView(base.AgentConversationAPIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: AgentConversationOut, 404: ErrorOut})
     def get(self, request, brand, conversation_id):
         return Response(selectors.conversation_detail(conversation=self.conversation, brand=self.brand))
 
 
 class AcceptView(base.AgentConversationAPIView):
-    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={200: AgentConversationOut, 404: ErrorOut, 409: ErrorOut})
     def post(self, request, brand, conversation_id):
         conversation = chat.conversation_accept(agent=self.agent, brand=self.brand, conversation_id=self.conversation.id)
         return Response(selectors.conversation_detail(conversation=conversation, brand=self.brand))
 
 
 class DeclineView(base.AgentConversationAPIView):
-    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={200: DetailOut, 404: ErrorOut, 409: ErrorOut})
     def post(self, request, brand, conversation_id):
         chat.conversation_decline(agent=self.agent, brand=self.brand, conversation_id=self.conversation.id)
         return Response({"detail": "Declined; the chat goes to the next agent."})
@@ -109,13 +315,13 @@ class MessageInput(serializers.Serializer):
 
 
 class MessagesView(base.AgentConversationAPIView):
-    @extend_schema(parameters=[OpenApiParameter("after_seq", int)], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[OpenApiParameter("after_seq", int)], responses={200: AgentMessagesOut, 400: ErrorOut, 404: ErrorOut})
     def get(self, request, brand, conversation_id):
         after_seq = seq_parse(request.query_params.get("after_seq"))
         messages = messages_after(conversation=self.conversation, after_seq=after_seq, include_internal=True)
         return Response({"messages": [message_frame(m) for m in messages], "last_seq": self.conversation.last_seq})
 
-    @extend_schema(request=MessageInput, responses={201: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    @extend_schema(request=MessageInput, responses={201: MessageFrameOut, 200: MessageFrameOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
     def post(self, request, brand, conversation_id):
         data = MessageInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -131,7 +337,7 @@ class ReadInput(serializers.Serializer):
 
 
 class ReadView(base.AgentConversationAPIView):
-    @extend_schema(request=ReadInput, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=ReadInput, responses={200: ReadOut, 400: ErrorOut, 404: ErrorOut})
     def post(self, request, brand, conversation_id):
         data = ReadInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -147,7 +353,7 @@ class WrapUpInput(serializers.Serializer):
 class EndView(base.AgentConversationAPIView):
     """End the chat; a wrap-up (tags, disposition) may come with it."""
 
-    @extend_schema(request=WrapUpInput, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=WrapUpInput, responses={200: AgentConversationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut})
     def post(self, request, brand, conversation_id):
         data = WrapUpInput(data=request.data or {})
         data.is_valid(raise_exception=True)
@@ -224,7 +430,7 @@ def _agent_on_brand_or_refuse(*, brand, agent_id):
 
 
 class TransferView(base.AgentConversationAPIView):
-    @extend_schema(request=TransferInput, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    @extend_schema(request=TransferInput, responses={200: AgentConversationOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
     def post(self, request, brand, conversation_id):
         data = TransferInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -240,13 +446,13 @@ class TransferView(base.AgentConversationAPIView):
 class BrandAgentsView(base.AgentBrandAPIView):
     """Colleagues on this brand, for transfer and the supervisor view."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: BrandAgentsOut, 404: ErrorOut})
     def get(self, request, brand):
         return Response({"agents": selectors.brand_agents(brand=self.brand)})
 
 
 class CannedRepliesView(base.AgentBrandAPIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: CannedRepliesOut, 404: ErrorOut})
     def get(self, request, brand):
         return Response({"canned_replies": selectors.canned_replies()})
 
@@ -255,7 +461,7 @@ class SupervisorOverviewView(base.AgentAPIView):
     """Per brand the agent supervises: queue length, oldest wait, agents' state and load,
     chats in progress."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OverviewOut)
     def get(self, request):
         return Response({"brands": selectors.supervisor_overview(agent=self.agent)})
 
@@ -269,7 +475,7 @@ class SupervisorReassignView(base.AgentConversationAPIView):
 
     roles = {"POST": base.SUPERVISORS}
 
-    @extend_schema(request=ReassignInput, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    @extend_schema(request=ReassignInput, responses={200: AgentConversationOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
     def post(self, request, brand, conversation_id):
         data = ReassignInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -282,7 +488,7 @@ class SupervisorReassignView(base.AgentConversationAPIView):
 class OfflineMessagesView(base.AgentAPIView):
     """Unanswered offline messages across every brand the agent serves, oldest first."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OfflineMessagesOut)
     def get(self, request):
         return Response({"offline_messages": selectors.offline_messages_for_agent(agent=self.agent)})
 
@@ -292,7 +498,7 @@ class OfflineReplyInput(serializers.Serializer):
 
 
 class OfflineMessageReplyView(base.AgentBrandAPIView):
-    @extend_schema(request=OfflineReplyInput, responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    @extend_schema(request=OfflineReplyInput, responses={200: OfflineReplyOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
     def post(self, request, brand, message_id):
         data = OfflineReplyInput(data=request.data)
         data.is_valid(raise_exception=True)
