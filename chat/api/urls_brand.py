@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import brand
+from . import brand, reports
 
 urlpatterns = [
     path("conversations", brand.ConversationListView.as_view()),
@@ -13,4 +13,5 @@ urlpatterns = [
     path("custom-fields/<int:field_id>", brand.CustomFieldDetailView.as_view()),
     path("canned-replies", brand.CannedReplyListView.as_view()),
     path("canned-replies/<int:reply_id>", brand.CannedReplyDetailView.as_view()),
+    path("reports/summary", reports.BrandReportView.as_view()),
 ]

@@ -31,7 +31,6 @@ from helpdesk.services import (
 from tenants.api.conventions import (
     IDEMPOTENCY_PARAMETER,
     APIConventions,
-    IPRateThrottle,
 )
 from tenants.models import Brand, BrandAPIKey, Domain
 from tenants.services import (

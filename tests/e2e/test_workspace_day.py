@@ -8,7 +8,7 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from chat.models import CannedReply, Conversation, Tag, WrapUp
-from tests.e2e.test_workspace import Customer, accepted_chat, make_agent, panel, sign_in
+from tests.e2e.test_workspace import Customer, accepted_chat, make_agent, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -251,7 +251,8 @@ def test_a_supervisor_watches_a_chat_and_whispers_without_the_customer_or_agent_
     expect(watch.locator(".message--system", has_text="joined")).to_have_count(1)
 
     customer.say("Is anyone reading this?", "c-watch")
-    expect(watch.locator(".message--customer .message__body")).to_have_text(["Is anyone reading this?"])
+    # The question (message 1) and the live message both reach the watcher.
+    expect(watch.locator(".message--customer .message__body")).to_have_text(["Where is my parcel?", "Is anyone reading this?"])
     boss.get_by_label("Whisper to Hana Holder").fill("Offer the express reship")
     boss.get_by_role("button", name="Send whisper").click()
     expect(watch.locator(".message--note .message__body")).to_have_text(["Offer the express reship"])

@@ -228,6 +228,91 @@ class OfflineMessagesOut(serializers.Serializer):
     offline_messages = OfflineMessageOut(many=True)
 
 
+class WrapUpOut(serializers.Serializer):
+    tags = serializers.ListField(child=serializers.DictField())
+    disposition = serializers.CharField(allow_blank=True)
+
+
+class InboxItemOut(serializers.Serializer):
+    brand = serializers.CharField()
+    brand_name = serializers.CharField()
+    brand_color = serializers.CharField()
+    id = serializers.IntegerField()
+    state = serializers.CharField()
+    customer_name = serializers.CharField()
+    customer_email = serializers.EmailField()
+    verified = serializers.BooleanField()
+    category = serializers.CharField()
+    summary = serializers.CharField()
+    product_id = serializers.CharField(allow_blank=True)
+    agent_name = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    wrap_up = WrapUpOut(allow_null=True)
+
+
+class InboxOut(serializers.Serializer):
+    conversations = InboxItemOut(many=True)
+    page = serializers.IntegerField()
+    has_next = serializers.BooleanField()
+
+
+class SegmentOut(serializers.Serializer):
+    agent_name = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    end_reason = serializers.CharField(allow_blank=True)
+
+
+class SurveyAnswerOut(serializers.Serializer):
+    rating = serializers.IntegerField(allow_null=True)
+    comment = serializers.CharField(allow_blank=True)
+    answered_at = serializers.DateTimeField(allow_null=True)
+    answered_via = serializers.CharField(allow_blank=True)
+
+
+class ContactOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    customer_id = serializers.CharField(allow_blank=True)
+    verified = serializers.BooleanField()
+    first_seen_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+
+
+class TranscriptOut(AgentConversationOut):
+    messages = MessageFrameOut(many=True)
+    timings = serializers.DictField(child=serializers.CharField(allow_null=True))
+    segments = SegmentOut(many=True)
+    survey = SurveyAnswerOut(allow_null=True)
+    wrap_up = WrapUpOut(allow_null=True)
+    contact = ContactOut(allow_null=True)
+
+
+class TagOut(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DispositionOut(serializers.Serializer):
+    value = serializers.CharField()
+    name = serializers.CharField()
+
+
+class TagsOut(serializers.Serializer):
+    tags = TagOut(many=True)
+    dispositions = DispositionOut(many=True)
+
+
+class ContactsOut(serializers.Serializer):
+    contacts = ContactOut(many=True)
+
+
+class ContactDetailOut(ContactOut):
+    conversations = InboxItemOut(many=True)
+
+
 class OfflineReplyOut(serializers.Serializer):
     id = serializers.IntegerField()
     detail = serializers.CharField()
@@ -367,7 +452,7 @@ class EndView(base.AgentConversationAPIView):
 class WrapUpView(base.AgentConversationAPIView):
     """Record or correct the wrap-up of an ended chat (one the customer or inactivity ended)."""
 
-    @extend_schema(request=WrapUpInput, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    @extend_schema(request=WrapUpInput, responses={200: TranscriptOut, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut})
     def post(self, request, brand, conversation_id):
         data = WrapUpInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -376,7 +461,7 @@ class WrapUpView(base.AgentConversationAPIView):
 
 
 class TagsView(base.AgentBrandAPIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: TagsOut})
     def get(self, request, brand):
         return Response(selectors.tags_payload())
 
@@ -398,7 +483,7 @@ class InboxInput(serializers.Serializer):
 class InboxView(base.AgentAPIView):
     """Past and present conversations across the agent's brands, filtered and searched."""
 
-    @extend_schema(parameters=[InboxInput], responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[InboxInput], responses={200: InboxOut, 400: ErrorOut})
     def get(self, request):
         data = InboxInput(data=request.query_params)
         data.is_valid(raise_exception=True)
@@ -411,7 +496,7 @@ class InboxView(base.AgentAPIView):
 
 
 class TranscriptView(base.AgentConversationAPIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: TranscriptOut, 404: ErrorOut})
     def get(self, request, brand, conversation_id):
         return Response(selectors.conversation_transcript(conversation=self.conversation, brand=self.brand))
 
@@ -509,7 +594,7 @@ class OfflineMessageReplyView(base.AgentBrandAPIView):
 class ContactsView(base.AgentBrandAPIView):
     """The brand's contacts, newest first, searched by name, email or customer ID."""
 
-    @extend_schema(operation_id="agent_v1_brands_contacts_list", parameters=[OpenApiParameter("q", str)], responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="agent_v1_brands_contacts_list", parameters=[OpenApiParameter("q", str)], responses={200: ContactsOut, 400: ErrorOut})
     def get(self, request, brand):
         text = request.query_params.get("q", "")
         if len(text) > MAX_QUERY:
@@ -518,7 +603,7 @@ class ContactsView(base.AgentBrandAPIView):
 
 
 class ContactDetailView(base.AgentBrandAPIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: ContactDetailOut, 404: ErrorOut})
     def get(self, request, brand, contact_id):
         try:
             return Response(selectors.contact_detail(contact_id=contact_id, brand=self.brand))

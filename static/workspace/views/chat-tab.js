@@ -232,7 +232,9 @@ export class ChatTab {
     if (m.sender === "customer") {
       this.showTyping(false);
       const looking = view.activeKey === this.k && pageInFront();
-      if (!looking && m.seq > this.agentReadSeq) {
+      // Message 1 is the customer's question, which the offer and the summary already showed.
+      const known = m.seq <= this.agentReadSeq || m.seq === 1;
+      if (!looking && !known) {
         this.unread += 1;
         this.renderTabLabel();
         if (live) {
