@@ -2,8 +2,12 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from .models import Brand, Domain
+from .admin_site import brand_admin
+from .models import Brand, BrandServiceSettings, Domain
 from .services import brand_domain_ensure, brand_host, brand_schema_name, brand_set_status
+
+
+SERVICE_TIME_FIELDS = ["reoffer_cooldown_seconds", "escalate_after_seconds", "inactivity_warn_minutes", "inactivity_end_minutes", "agent_reply_minutes"]
 
 
 class DomainInline(admin.TabularInline):
@@ -27,6 +31,7 @@ class BrandAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "slug", "status", "plan"]}),
         ("Branding", {"fields": ["primary_color", "logo", "locale", "time_zone"]}),
         ("Chat", {"fields": ["business_hours", "routing_policy", "offer_timeout_seconds", "max_queue_length"]}),
+        ("Service times", {"fields": SERVICE_TIME_FIELDS}),
         ("Integration", {"fields": ["identity_secret"], "description": "Give this secret to the brand's developers to sign customer identity tokens (see docs/api.md)."}),
         ("System", {"fields": ["schema_name", "created_at"]}),
     ]
@@ -72,3 +77,22 @@ class DomainAdmin(admin.ModelAdmin):
     list_display = ["domain", "tenant", "is_primary"]
     search_fields = ["domain", "tenant__name"]
     list_filter = ["is_primary"]
+
+
+@admin.register(BrandServiceSettings, site=brand_admin)
+class BrandServiceSettingsAdmin(admin.ModelAdmin):
+    """On the brand admin: the brand's own service times, its own row only (the brand
+    host's middleware has put the brand on the request)."""
+
+    fields = SERVICE_TIME_FIELDS
+    list_display = ["name", *SERVICE_TIME_FIELDS]
+
+    def get_queryset(self, request):
+        brand = getattr(request, "brand", None)
+        return super().get_queryset(request).filter(pk=brand.pk if brand is not None else None)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

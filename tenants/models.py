@@ -86,6 +86,20 @@ class Brand(TenantMixin):
     routing_policy = models.CharField(max_length=16, choices=RoutingPolicy.choices, default=RoutingPolicy.LEAST_BUSY)
     offer_timeout_seconds = models.PositiveIntegerField(default=30, help_text="How long an agent has to accept an offered chat.")
     max_queue_length = models.PositiveIntegerField(default=50, help_text="Beyond this many waiting chats the page takes offline messages.")
+    # Promises kept in the background (routing.services, chat.escalations, chat.inactivity).
+    reoffer_cooldown_seconds = models.PositiveIntegerField(
+        default=30,
+        help_text="An agent who declined or missed a chat may be offered it again after this long, when nobody else can take it. "
+        "At most the offer timeout keeps the promise that no chat waits longer than one offer timeout plus one sweep.",
+    )
+    escalate_after_seconds = models.PositiveIntegerField(
+        default=300, help_text="A chat nobody has accepted after this long in the queue is escalated to the brand's supervisors (live and by email)."
+    )
+    inactivity_warn_minutes = models.PositiveIntegerField(default=10, help_text="Warn the customer after this many minutes of silence in a chat in progress.")
+    inactivity_end_minutes = models.PositiveIntegerField(default=5, help_text="End the chat this many minutes after the warning, if it stays silent.")
+    agent_reply_minutes = models.PositiveIntegerField(
+        default=5, help_text="An agent who has not answered a customer's message within this many minutes is asked; as long again and the chat moves to a colleague."
+    )
     identity_secret = models.CharField(
         max_length=64,
         default=new_identity_secret,
@@ -114,3 +128,13 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class BrandServiceSettings(Brand):
+    """The brand's own view of its service times, for the brand admin (tenants.admin_site):
+    a proxy, so the brand edits these fields of its own row and nothing else."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "service times"
+        verbose_name_plural = "service times"
