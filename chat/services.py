@@ -181,20 +181,26 @@ def conversation_accept(*, agent: AgentProfile, brand: Brand, conversation_id: i
             routing.offer_accept(agent=agent, brand=brand, conversation_id=conversation.id)
         except routing.RoutingError as exc:
             raise ChatError(exc.detail, exc.code, 409) from exc
-        conversation.state = Conversation.State.ACTIVE
-        conversation.agent_id = agent.id
-        conversation.agent_name = agent.display_name
-        conversation.assigned_at = timezone.now()
-        conversation.last_activity_at = timezone.now()
-        conversation.save(update_fields=["state", "agent_id", "agent_name", "assigned_at", "last_activity_at"])
-        segment_start(conversation_id=conversation.id, agent=agent, at=conversation.assigned_at)
-        system_message_add(conversation_id=conversation.id, body=f"{agent.display_name} joined the chat.")
-        publish_on_commit(
-            events.agent_joined(schema=brand.schema_name, conversation_id=conversation.id, agent_id=agent.id, agent_name=agent.display_name),
-            events.conversation_assigned(agent_id=agent.id, brand=brand, conversation_id=conversation.id),
-        )
-        queue_positions_publish_on_commit(brand=brand)
+        conversation_join(conversation=conversation, agent=agent, brand=brand)
     return conversation
+
+
+def conversation_join(*, conversation: Conversation, agent: AgentProfile, brand: Brand) -> None:
+    """The agent routing just gave the locked, queued conversation to joins it. Inside the
+    caller's transaction (an accept, or a supervisor's push: chat.escalations)."""
+    conversation.state = Conversation.State.ACTIVE
+    conversation.agent_id = agent.id
+    conversation.agent_name = agent.display_name
+    conversation.assigned_at = timezone.now()
+    conversation.last_activity_at = timezone.now()
+    conversation.save(update_fields=["state", "agent_id", "agent_name", "assigned_at", "last_activity_at"])
+    segment_start(conversation_id=conversation.id, agent=agent, at=conversation.assigned_at)
+    system_message_add(conversation_id=conversation.id, body=f"{agent.display_name} joined the chat.")
+    publish_on_commit(
+        events.agent_joined(schema=brand.schema_name, conversation_id=conversation.id, agent_id=agent.id, agent_name=agent.display_name),
+        events.conversation_assigned(agent_id=agent.id, brand=brand, conversation_id=conversation.id),
+    )
+    queue_positions_publish_on_commit(brand=brand)
 
 
 def conversation_decline(*, agent: AgentProfile, brand: Brand, conversation_id: int) -> None:

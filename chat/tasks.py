@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 from tenants.selectors import brand_list_active
 
 from .customer_emails import survey_emails_queue
+from .escalations import queue_escalations_raise
 from .outbox import outbox_deliver
 from .services import conversations_end_inactive
 
@@ -17,12 +18,14 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="chat.tasks.chat_sweep", acks_late=True, ignore_result=True)
 def chat_sweep() -> dict:
-    """Idle chats end; due survey emails and unsent emails go out."""
-    result = {"ended": 0, "surveys": 0, "emails": 0}
+    """Idle chats end; chats nobody took in time are escalated; due survey emails and
+    unsent emails go out."""
+    result = {"ended": 0, "escalated": 0, "surveys": 0, "emails": 0}
     for brand in brand_list_active():
         try:
             with schema_context(brand.schema_name):
                 result["ended"] += conversations_end_inactive(brand=brand)
+                result["escalated"] += queue_escalations_raise(brand=brand)
                 result["surveys"] += survey_emails_queue(brand=brand)
                 result["emails"] += outbox_deliver()
         except Exception:  # one brand's trouble must not stop the others' sweep
