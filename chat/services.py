@@ -8,7 +8,6 @@ customer chat.customer_emails.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -32,7 +31,6 @@ from .models import AgentSegment, Conversation
 from .prechat import prechat_validate
 from .segments import segment_close, segment_start
 
-INACTIVITY_TIMEOUT = timedelta(minutes=30)
 FINISHED_STATES = (Conversation.State.ENDED, Conversation.State.ABANDONED, Conversation.State.RESOLVED_BY_ARTICLE)
 
 
@@ -244,11 +242,3 @@ def conversation_end(*, brand: Brand, conversation_id: int, ended_by: str, agent
     else:
         routing.dispatch(brand=brand)
     return conversation
-
-
-def conversations_end_inactive(*, brand: Brand, now=None) -> int:
-    cutoff = (now or timezone.now()) - INACTIVITY_TIMEOUT
-    ids = list(Conversation.objects.filter(state=Conversation.State.ACTIVE, last_activity_at__lt=cutoff).values_list("id", flat=True))
-    for conversation_id in ids:
-        conversation_end(brand=brand, conversation_id=conversation_id, ended_by=Conversation.EndedBy.INACTIVITY)
-    return len(ids)

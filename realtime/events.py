@@ -63,6 +63,12 @@ def queue_moved(*, schema: str, conversation_id: int, position: int, eta_seconds
     return _conversation(schema=schema, conversation_id=conversation_id, type="queue.moved", frame=frame, audience="customer")
 
 
+def inactivity_warned(*, schema: str, conversation_id: int, closes_at) -> Event:
+    """The chat has gone quiet: the customer is told when it will close unless they write."""
+    frame = {"type": "inactivity.warning", "closes_at": closes_at.isoformat()}
+    return _conversation(schema=schema, conversation_id=conversation_id, type="inactivity.warned", frame=frame, audience="customer")
+
+
 # --- Agents -----------------------------------------------------------------------------
 
 def queue_changed(*, brand) -> Event:
