@@ -50,6 +50,7 @@ BRAND_APPS = [
     "chat",
     "knowledge",
     "surveys",
+    "sla",
 ]
 
 SHARED_APPS = ["django_tenants", *PLATFORM_APPS, *INTERFACE_APPS, *DJANGO_APPS_SHARED, *THIRD_PARTY_APPS]
@@ -159,6 +160,7 @@ CELERY_BEAT_SCHEDULE = {
     # redelivers those after its visibility timeout).
     "routing-sweep": {"task": "routing.tasks.routing_sweep", "schedule": 5.0},
     "chat-sweep": {"task": "chat.tasks.chat_sweep", "schedule": 5.0},
+    "sla-sweep": {"task": "sla.tasks.sla_sweep", "schedule": 5.0},
 }
 
 # --- Search -------------------------------------------------------------------------
