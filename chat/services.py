@@ -26,6 +26,7 @@ from tenants.selectors import brand_is_open
 
 from .errors import ChatError
 from .identity import Identity, IdentityError, identity_verify
+from .integrations import WebhookEvent, conversation_event_record
 from .messages import system_message_add
 from .models import AgentSegment, Conversation
 from .prechat import prechat_validate
@@ -81,6 +82,7 @@ def conversation_start(*, brand: Brand, data: dict, identity_token: str | None =
             custom_fields=prechat.custom_fields,
             suggested_article_ids=[article.id for article in suggestions],
         )
+        conversation_event_record(conversation=conversation, event_type=WebhookEvent.CONVERSATION_CREATED)
     return StartedConversation(conversation=conversation, token=token, suggestions=suggestions)
 
 
@@ -129,6 +131,7 @@ def conversation_escalate(*, brand: Brand, conversation: Conversation) -> dict:
                 customer_name=conversation.customer_name, summary=conversation.summary,
             )
             system_message_add(conversation_id=conversation.id, body="You're in the queue. An agent will be with you shortly.")
+            conversation_event_record(conversation=conversation, event_type=WebhookEvent.CONVERSATION_QUEUED)
             queue_positions_publish_on_commit(brand=brand)
     routing.dispatch(brand=brand)
     place = queue_place(brand_id=brand.id, conversation_id=conversation.id)
@@ -148,6 +151,7 @@ def conversation_leave_queue(*, brand: Brand, conversation: Conversation) -> Con
         conversation.ended_by = Conversation.EndedBy.CUSTOMER
         conversation.save(update_fields=["state", "ended_at", "ended_by"])
         routing.queue_leave(brand=brand, conversation_id=conversation.id)
+        conversation_event_record(conversation=conversation, event_type=WebhookEvent.CONVERSATION_ENDED)
         _publish_ended(conversation=conversation)
         queue_positions_publish_on_commit(brand=brand)
     return conversation
@@ -194,6 +198,7 @@ def conversation_join(*, conversation: Conversation, agent: AgentProfile, brand:
     conversation.save(update_fields=["state", "agent_id", "agent_name", "assigned_at", "last_activity_at"])
     segment_start(conversation_id=conversation.id, agent=agent, at=conversation.assigned_at)
     system_message_add(conversation_id=conversation.id, body=f"{agent.display_name} joined the chat.")
+    conversation_event_record(conversation=conversation, event_type=WebhookEvent.CONVERSATION_ASSIGNED)
     publish_on_commit(
         events.agent_joined(schema=brand.schema_name, conversation_id=conversation.id, agent_id=agent.id, agent_name=agent.display_name),
         events.conversation_assigned(agent_id=agent.id, brand=brand, conversation_id=conversation.id),
@@ -230,6 +235,7 @@ def conversation_end(*, brand: Brand, conversation_id: int, ended_by: str, agent
         who = {Conversation.EndedBy.CUSTOMER: conversation.customer_name, Conversation.EndedBy.AGENT: conversation.agent_name}.get(ended_by, "")
         system_message_add(conversation_id=conversation.id, body=f"{who} ended the chat." if who else "The chat was closed after a period of inactivity.")
         freed_agent_id = routing.chat_release(brand=brand, conversation_id=conversation.id)
+        conversation_event_record(conversation=conversation, event_type=WebhookEvent.CONVERSATION_ENDED)
         _publish_ended(conversation=conversation)
         if was_active and conversation.agent_id:
             survey_request(conversation_id=conversation.id, agent_id=conversation.agent_id)

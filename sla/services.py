@@ -22,6 +22,9 @@ from realtime.publish import publish_on_commit
 from routing.models import QueueEntry
 from tenants.models import Brand
 
+from webhooks.models import WebhookEvent
+from webhooks.services import webhook_event_record
+
 from .clock import business_deadline
 from .models import Holiday, SlaClock, SlaEvent, SlaKind, SlaPolicy
 
@@ -112,6 +115,10 @@ def _breach(*, brand: Brand, clock: SlaClock, conversation, now) -> bool:
             QueueEntry.objects.filter(brand=brand, conversation_id=conversation.id, state__in=[QueueEntry.State.WAITING, QueueEntry.State.OFFERED]).update(
                 priority=Greatest(F("priority"), BREACHED_PRIORITY)
             )
+        webhook_event_record(
+            event_type=WebhookEvent.SLA_BREACHED, conversation_id=conversation.id,
+            data={"sla": {"kind": str(clock.kind), "target_seconds": clock.target_seconds, "started_at": clock.started_at, "due_at": clock.due_at, "breached_at": now, "agent_id": conversation.agent_id}},
+        )
         label = SlaKind(clock.kind).label
         detail = f"{label}: the target of {clock.target_seconds // 60} min {clock.target_seconds % 60} s for {conversation.customer_name} was missed."
         OutboundEmail = apps.get_model("chat", "OutboundEmail")

@@ -31,7 +31,6 @@ class BrandAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "slug", "status", "plan"]}),
         ("Branding", {"fields": ["primary_color", "logo", "locale", "time_zone"]}),
         ("Chat", {"fields": ["business_hours", "routing_policy", "offer_timeout_seconds", "max_queue_length"]}),
-        ("Service times", {"fields": SERVICE_TIME_FIELDS}),
         ("Integration", {"fields": ["identity_secret"], "description": "Give this secret to the brand's developers to sign customer identity tokens (see docs/api.md)."}),
         ("System", {"fields": ["schema_name", "created_at"]}),
     ]
