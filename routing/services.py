@@ -534,6 +534,8 @@ def chat_transfer(*, brand: Brand, conversation_id: int, from_agent_id: int, to_
         entry.assigned_at = None
         entry.priority = max(entry.priority, 1)  # a transferred customer has waited already
         entry.declined_agent_ids = [from_agent_id]
+        # As a decline: if nobody else can take it, it comes back after the cool-down.
+        entry.last_declined_at = timezone.now()
     if category:
         entry.category = category
     entry.save()

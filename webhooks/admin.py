@@ -5,7 +5,7 @@ from tenants.admin_site import brand_admin
 
 from .destinations import DestinationRefused, destination_resolve
 from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
-from .services import webhook_test_send
+from .services import message_cursor_now, webhook_test_send
 
 
 class SubscriptionForm(admin.ModelAdmin.form):
@@ -23,7 +23,13 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     form = SubscriptionForm
     list_display = ["url", "is_active", "failing_since", "created_at"]
     readonly_fields = ["failing_since", "created_at"]
+    exclude = ["message_cursor"]
     actions = ["send_test_event"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.message_cursor = message_cursor_now()  # messages from now on, not the history
+        super().save_model(request, obj, form, change)
 
     @admin.action(description="Send a test event")
     def send_test_event(self, request, queryset):

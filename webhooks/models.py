@@ -33,6 +33,9 @@ class WebhookSubscription(models.Model):
     is_active = models.BooleanField(default=True)
     # Set when a delivery was given up after a day of retries: the brand should look.
     failing_since = models.DateTimeField(null=True, blank=True)
+    # message.created is read from the messages themselves (the hot path writes no
+    # webhook rows): the last message id this subscription was told of.
+    message_cursor = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

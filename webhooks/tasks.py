@@ -8,7 +8,7 @@ from django_tenants.utils import schema_context
 
 from tenants.selectors import brand_list_active
 
-from .services import webhooks_deliver
+from .services import message_events_record, webhooks_deliver
 
 logger = logging.getLogger(__name__)
 
@@ -20,11 +20,13 @@ def webhook_deliver(delivery_ids: list[int]) -> int:
 
 @shared_task(name="webhooks.tasks.webhook_sweep", acks_late=True, ignore_result=True)
 def webhook_sweep() -> int:
-    """Due retries, and deliveries the broker never got (it was down at commit)."""
+    """New messages become message.created deliveries; due retries, and deliveries the
+    broker never got (it was down at commit), go out."""
     delivered = 0
     for brand in brand_list_active():
         try:
             with schema_context(brand.schema_name):
+                message_events_record()
                 delivered += webhooks_deliver()
         except Exception:  # one brand's trouble must not stop the others'
             logger.exception("Webhook sweep failed for %s", brand.schema_name)

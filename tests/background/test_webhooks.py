@@ -26,7 +26,7 @@ from tests.background.receiver import Receiver
 from tests.chat.helpers import conversation_started
 from webhooks.destinations import DestinationRefused, destination_resolve
 from webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription
-from webhooks.services import RETRY_FOR, webhook_test_send, webhooks_deliver
+from webhooks.services import RETRY_FOR, message_events_record, webhook_subscription_create, webhook_test_send, webhooks_deliver
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -201,6 +201,28 @@ def test_the_admin_sends_a_test_event(alpha, receiver, loopback_allowed):
     deliver()
     (request,) = receiver.at("/test")
     assert verify(subscription.secret, request)["type"] == "webhook.test"
+
+
+@pytest.mark.django_db
+def test_messages_are_told_in_order_from_the_subscription_on(alpha, receiver, loopback_allowed):
+    from chat.messages import message_send
+    from chat.models import Message
+    from tests.chat.helpers import conversation_active
+    from tests.factories import agent_staffed
+
+    agent = agent_staffed(alpha)
+    brand, conversation, _ = conversation_active(agent=agent)  # its "joined" lines came before
+    with schema_context(brand.schema_name):
+        subscription = webhook_subscription_create(url=receiver.on("/messages", 200), events=[WebhookEvent.MESSAGE_CREATED])
+        message_send(conversation_id=conversation.id, sender=Message.Sender.CUSTOMER, body="Where is it?")
+        message_send(conversation_id=conversation.id, sender=Message.Sender.AGENT, body="private", agent=agent, internal=True)
+        message_send(conversation_id=conversation.id, sender=Message.Sender.AGENT, body="On its way <b>today</b>", agent=agent)
+        assert message_events_record() == 2
+        assert message_events_record() == 0  # the cursor moved: once
+    deliver()
+    bodies = [verify(subscription.secret, r) for r in receiver.at("/messages")]
+    assert [b["data"]["message"]["body"] for b in bodies] == ["Where is it?", "On its way <b>today</b>"]
+    assert [b["sequence"] for b in bodies] == [1, 2] and {b["type"] for b in bodies} == {"message.created"}
 
 
 # --- A real worker --------------------------------------------------------------------------
