@@ -304,3 +304,18 @@ def test_a_brands_delivery_task_touches_only_its_own_schema(alpha, beta, receive
     time.sleep(1)
     assert receiver.at("/beta") == []
     assert deliveries("brand_beta")[0].state == WebhookDelivery.State.PENDING and deliveries("brand_beta")[0].attempts == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_committed_while_the_broker_is_down_is_delivered_by_the_sweep(alpha, receiver, loopback_allowed, monkeypatch):
+    from webhooks import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(tasks.webhook_deliver, "apply_async", broker_down)
+    subscribe(receiver.on("/later", 200))
+    conversation_started()  # commits; handing the delivery to the broker fails
+    assert receiver.at("/later") == [] and deliveries()[0].state == WebhookDelivery.State.PENDING
+    assert tasks.webhook_sweep() == 1  # Redis is back: the beat's sweep sends it
+    assert len(receiver.at("/later")) == 1
