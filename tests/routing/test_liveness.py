@@ -28,8 +28,8 @@ TICKS = 60  # five simulated minutes: several rounds of offers for every behavio
 _conversation_ids = count(50_000)
 
 
-def brand_with_timeouts(brand: Brand, *, cooldown: int = OFFER_TIMEOUT) -> Brand:
-    Brand.objects.filter(pk=brand.pk).update(offer_timeout_seconds=OFFER_TIMEOUT, reoffer_cooldown_seconds=cooldown)
+def brand_with_timeouts(brand: Brand, *, cooldown: int = OFFER_TIMEOUT, policy: str = Brand.RoutingPolicy.LEAST_BUSY) -> Brand:
+    Brand.objects.filter(pk=brand.pk).update(offer_timeout_seconds=OFFER_TIMEOUT, reoffer_cooldown_seconds=cooldown, routing_policy=policy)
     brand.refresh_from_db()
     return brand
 
@@ -108,8 +108,9 @@ def test_an_agent_who_declines_is_offered_the_chat_again_after_the_cool_down(alp
     assert len(offers) >= TICKS * SWEEP.total_seconds() // (2 * OFFER_TIMEOUT)
 
 
-def test_every_agent_declining_in_turn_still_leaves_no_chat_waiting(alpha):
-    brand = brand_with_timeouts(alpha)
+@pytest.mark.parametrize("policy", [Brand.RoutingPolicy.LEAST_BUSY, Brand.RoutingPolicy.ROUND_ROBIN])
+def test_every_agent_declining_in_turn_still_leaves_no_chat_waiting(alpha, policy):
+    brand = brand_with_timeouts(alpha, policy=policy)
     agents = connected_agents(brand, 3)
     by_id = {a.id: a for a in agents}
 
@@ -122,8 +123,9 @@ def test_every_agent_declining_in_turn_still_leaves_no_chat_waiting(alpha):
     assert set(offers) == set(by_id) and len(offers) >= len(agents) * 2
 
 
-def test_an_offer_left_to_lapse_comes_back_to_the_same_agent(alpha):
-    brand = brand_with_timeouts(alpha)
+@pytest.mark.parametrize("policy", [Brand.RoutingPolicy.LEAST_BUSY, Brand.RoutingPolicy.ROUND_ROBIN])
+def test_an_offer_left_to_lapse_comes_back_to_the_same_agent(alpha, policy):
+    brand = brand_with_timeouts(alpha, policy=policy)
     connected_agents(brand, 1)
 
     longest, offers = longest_unserved(brand, agents_act=lambda **_: None)
