@@ -258,7 +258,7 @@ def real_workers(settings):
                 process.kill()
 
 
-def wait_for(check, worker, tries=150):
+def wait_for(check, worker, tries=300):  # a minute: a worker starting on a busy machine is slow
     for _ in range(tries):
         if worker is not None:
             assert worker.poll() is None, worker.stdout.read().decode()[-2000:]
