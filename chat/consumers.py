@@ -118,3 +118,6 @@ class WidgetConsumer(JsonFrameConsumer):
 
     async def on_end(self, frame):
         await self.run(self.schema, conversation_end, brand=self.brand, conversation_id=self.conversation_id, ended_by=Conversation.EndedBy.CUSTOMER)
+
+    # The quiet-chat warning (chat.inactivity), a ready frame like the others.
+    inactivity_warned = JsonFrameConsumer.forward_frame

@@ -36,21 +36,35 @@ SYSTEM_STATES = tuple(Conversation.State)
 # per message. The tables carry their schema instead of relying on search_path, so the
 # async path, whose connections have no search_path of their own, runs this very
 # statement. `holder_id` is the rule that only the agent holding a chat replies in it;
-# the first such reply also stamps the conversation's first response time.
+# the first such reply also stamps the conversation's first response time, and answers
+# the customer's wait (awaiting_reply_since) with a ReplyTime row, in the same statement.
 # The casts let PostgreSQL type parameters that arrive NULL.
 _INSERT_SQL = """
 WITH allocated AS (
     UPDATE {schema}.chat_conversation SET last_seq = last_seq + 1, last_activity_at = now(),
-        first_agent_reply_at = CASE WHEN %(holder_id)s::bigint IS NULL THEN first_agent_reply_at ELSE COALESCE(first_agent_reply_at, now()) END
+        first_agent_reply_at = CASE WHEN %(holder_id)s::bigint IS NULL THEN first_agent_reply_at ELSE COALESCE(first_agent_reply_at, now()) END,
+        awaiting_reply_since = CASE WHEN %(asks)s::boolean THEN COALESCE(awaiting_reply_since, now())
+                                    WHEN %(holder_id)s::bigint IS NOT NULL THEN NULL ELSE awaiting_reply_since END,
+        reply_asked_at = CASE WHEN %(holder_id)s::bigint IS NOT NULL THEN awaiting_reply_since END
     WHERE id = %(conversation_id)s AND state = ANY(%(states)s::varchar[])
       AND (%(holder_id)s::bigint IS NULL OR agent_id = %(holder_id)s::bigint)
-    RETURNING id, last_seq, customer_name
+    RETURNING id, last_seq, customer_name, reply_asked_at
+),
+stored AS (
+    INSERT INTO {schema}.chat_message (conversation_id, seq, client_msg_id, sender, is_internal, agent_id, author_name, body, sent_at)
+    SELECT id, last_seq, %(client_msg_id)s::varchar, %(sender)s::varchar, %(internal)s::boolean, %(agent_id)s::bigint,
+           COALESCE(%(author)s::varchar, customer_name), %(body)s::text, now()
+    FROM allocated
+    RETURNING id, seq, author_name, sent_at, conversation_id
+),
+answered AS (
+    -- The holding agent's reply answers the customer's wait: its reply time, recorded once.
+    INSERT INTO {schema}.chat_replytime (conversation_id, message_id, agent_id, asked_at, answered_at)
+    SELECT s.conversation_id, s.id, %(holder_id)s::bigint, a.reply_asked_at, s.sent_at
+    FROM stored s JOIN allocated a ON a.id = s.conversation_id
+    WHERE a.reply_asked_at IS NOT NULL
 )
-INSERT INTO {schema}.chat_message (conversation_id, seq, client_msg_id, sender, is_internal, agent_id, author_name, body, sent_at)
-SELECT id, last_seq, %(client_msg_id)s::varchar, %(sender)s::varchar, %(internal)s::boolean, %(agent_id)s::bigint,
-       COALESCE(%(author)s::varchar, customer_name), %(body)s::text, now()
-FROM allocated
-RETURNING id, seq, author_name, sent_at
+SELECT id, seq, author_name, sent_at FROM stored
 """
 
 # Customers' messages into many conversations at once (each at most once). Locking the
@@ -66,7 +80,8 @@ locked AS (
     ORDER BY c.id FOR UPDATE
 ),
 allocated AS (
-    UPDATE {schema}.chat_conversation c SET last_seq = c.last_seq + 1, last_activity_at = now()
+    UPDATE {schema}.chat_conversation c SET last_seq = c.last_seq + 1, last_activity_at = now(),
+        awaiting_reply_since = COALESCE(c.awaiting_reply_since, now())
     FROM locked WHERE c.id = locked.id
     RETURNING c.id, c.last_seq, c.customer_name
 )
@@ -109,6 +124,7 @@ def message_params(*, conversation_id: int, sender: str, body: str, client_msg_i
         "conversation_id": conversation_id,
         "states": [str(state) for state in states],
         "holder_id": agent.id if holds and agent else None,
+        "asks": sender == Message.Sender.CUSTOMER,  # the customer now waits for an answer
         "client_msg_id": client_msg_id,
         "sender": str(sender),
         "internal": internal,

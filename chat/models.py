@@ -89,6 +89,14 @@ class Conversation(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.CharField(max_length=16, choices=EndedBy.choices, blank=True)
     last_activity_at = models.DateTimeField(auto_now_add=True)
+    # Set by the customer's message statement (chat.messages), cleared by the holding
+    # agent's reply, which records the wait as a ReplyTime: what the agent-silence sweep
+    # (chat.inactivity) and reports read. reply_asked_at is that statement's scratch: the
+    # awaiting time the latest reply answered (an UPDATE's SET sees the old row).
+    awaiting_reply_since = models.DateTimeField(null=True, blank=True)
+    reply_asked_at = models.DateTimeField(null=True, blank=True)
+    inactivity_warned_at = models.DateTimeField(null=True, blank=True, help_text="When the customer was last warned the chat would close.")
+    agent_nudged_at = models.DateTimeField(null=True, blank=True, help_text="When the holding agent was last asked to answer.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -105,6 +113,20 @@ class Conversation(models.Model):
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(32)
+
+
+class ReplyTime(models.Model):
+    """How long one customer's message (or run of messages) waited for the holding agent's
+    answer; written by the answer's own statement (chat.messages), for reports and SLA."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reply_times")
+    message = models.OneToOneField("chat.Message", on_delete=models.CASCADE, related_name="+", help_text="The agent's answer.")
+    agent_id = models.IntegerField()
+    asked_at = models.DateTimeField()
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["answered_at"]
 
 
 class Message(models.Model):

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -35,12 +35,12 @@ from tenants.selectors import brand_is_open, brand_next_opening
 from .contacts import contact_record
 from .errors import ChatError
 from .identity import Identity, IdentityError, identity_verify
+from .integrations import WebhookEvent, conversation_event_record
 from .messages import system_message_add
 from .models import AgentSegment, Conversation, Message
 from .prechat import prechat_validate
 from .segments import segment_close, segment_start
 
-INACTIVITY_TIMEOUT = timedelta(minutes=30)
 FINISHED_STATES = (Conversation.State.ENDED, Conversation.State.ABANDONED, Conversation.State.RESOLVED_BY_ARTICLE)
 
 
@@ -157,6 +157,7 @@ def conversation_start(*, brand: Brand, data: dict, identity_token: str | None =
             # Created with the conversation, in its transaction: nobody else can hold seq 1.
             Message.objects.create(conversation=conversation, seq=1, sender=Message.Sender.CUSTOMER, author_name=prechat.name, body=prechat.summary)
             contact_record(conversation=conversation)
+            conversation_event_record(conversation=conversation, event_type=WebhookEvent.CONVERSATION_CREATED)
     except IntegrityError:
         # The same key at the same moment from another request: that one made it.
         existing = _conversation_for_client_key(brand=brand, client_key=client_key) if client_key else None
@@ -235,6 +236,7 @@ def conversation_escalate(*, brand: Brand, conversation: Conversation) -> dict:
                 customer_name=conversation.customer_name, summary=conversation.summary,
             )
             system_message_add(conversation_id=conversation.id, body="You're in the queue. An agent will be with you shortly.")
+            conversation_event_record(conversation=conversation, event_type=WebhookEvent.CONVERSATION_QUEUED)
             queue_positions_publish_on_commit(brand=brand)
     routing.dispatch(brand=brand)
     place = queue_place(brand_id=brand.id, conversation_id=conversation.id)
@@ -254,6 +256,7 @@ def conversation_leave_queue(*, brand: Brand, conversation: Conversation) -> Con
         conversation.ended_by = Conversation.EndedBy.CUSTOMER
         conversation.save(update_fields=["state", "ended_at", "ended_by"])
         routing.queue_leave(brand=brand, conversation_id=conversation.id)
+        conversation_event_record(conversation=conversation, event_type=WebhookEvent.CONVERSATION_ENDED)
         _publish_ended(conversation=conversation)
         queue_positions_publish_on_commit(brand=brand)
     return conversation
@@ -285,20 +288,27 @@ def conversation_accept(*, agent: AgentProfile, brand: Brand, conversation_id: i
             routing.offer_accept(agent=agent, brand=brand, conversation_id=conversation.id)
         except routing.RoutingError as exc:
             raise ChatError(exc.detail, exc.code, 409) from exc
-        conversation.state = Conversation.State.ACTIVE
-        conversation.agent_id = agent.id
-        conversation.agent_name = agent.display_name
-        conversation.assigned_at = timezone.now()
-        conversation.last_activity_at = timezone.now()
-        conversation.save(update_fields=["state", "agent_id", "agent_name", "assigned_at", "last_activity_at"])
-        segment_start(conversation_id=conversation.id, agent=agent, at=conversation.assigned_at)
-        system_message_add(conversation_id=conversation.id, body=f"{agent.display_name} joined the chat.")
-        publish_on_commit(
-            events.agent_joined(schema=brand.schema_name, conversation_id=conversation.id, agent_id=agent.id, agent_name=agent.display_name),
-            events.conversation_assigned(agent_id=agent.id, brand=brand, conversation_id=conversation.id),
-        )
-        queue_positions_publish_on_commit(brand=brand)
+        conversation_join(conversation=conversation, agent=agent, brand=brand)
     return conversation
+
+
+def conversation_join(*, conversation: Conversation, agent: AgentProfile, brand: Brand) -> None:
+    """The agent routing just gave the locked, queued conversation to joins it. Inside the
+    caller's transaction (an accept, or a supervisor's push: chat.escalations)."""
+    conversation.state = Conversation.State.ACTIVE
+    conversation.agent_id = agent.id
+    conversation.agent_name = agent.display_name
+    conversation.assigned_at = timezone.now()
+    conversation.last_activity_at = timezone.now()
+    conversation.save(update_fields=["state", "agent_id", "agent_name", "assigned_at", "last_activity_at"])
+    segment_start(conversation_id=conversation.id, agent=agent, at=conversation.assigned_at)
+    system_message_add(conversation_id=conversation.id, body=f"{agent.display_name} joined the chat.")
+    conversation_event_record(conversation=conversation, event_type=WebhookEvent.CONVERSATION_ASSIGNED)
+    publish_on_commit(
+        events.agent_joined(schema=brand.schema_name, conversation_id=conversation.id, agent_id=agent.id, agent_name=agent.display_name),
+        events.conversation_assigned(agent_id=agent.id, brand=brand, conversation_id=conversation.id),
+    )
+    queue_positions_publish_on_commit(brand=brand)
 
 
 def conversation_decline(*, agent: AgentProfile, brand: Brand, conversation_id: int) -> None:
@@ -330,6 +340,7 @@ def conversation_end(*, brand: Brand, conversation_id: int, ended_by: str, agent
         who = {Conversation.EndedBy.CUSTOMER: conversation.customer_name, Conversation.EndedBy.AGENT: conversation.agent_name}.get(ended_by, "")
         system_message_add(conversation_id=conversation.id, body=f"{who} ended the chat." if who else "The chat was closed after a period of inactivity.")
         freed_agent_id = routing.chat_release(brand=brand, conversation_id=conversation.id)
+        conversation_event_record(conversation=conversation, event_type=WebhookEvent.CONVERSATION_ENDED)
         _publish_ended(conversation=conversation)
         if was_active and conversation.agent_id:
             survey_request(conversation_id=conversation.id, agent_id=conversation.agent_id)
@@ -342,11 +353,3 @@ def conversation_end(*, brand: Brand, conversation_id: int, ended_by: str, agent
     else:
         routing.dispatch(brand=brand)
     return conversation
-
-
-def conversations_end_inactive(*, brand: Brand, now=None) -> int:
-    cutoff = (now or timezone.now()) - INACTIVITY_TIMEOUT
-    ids = list(Conversation.objects.filter(state=Conversation.State.ACTIVE, last_activity_at__lt=cutoff).values_list("id", flat=True))
-    for conversation_id in ids:
-        conversation_end(brand=brand, conversation_id=conversation_id, ended_by=Conversation.EndedBy.INACTIVITY)
-    return len(ids)

@@ -11,6 +11,7 @@ from routing import services as routing
 from tenants.models import Brand
 
 from .errors import ChatError
+from .integrations import WebhookEvent, conversation_event_record
 from .messages import message_send, message_validate, system_message_add
 from .models import AgentSegment, Conversation, Message
 from .segments import segment_close, segment_start
@@ -68,6 +69,10 @@ def conversation_transfer(
         publish_on_commit(
             events.conversation_unassigned(agent_id=agent.id, brand=brand, conversation_id=conversation.id),
             events.agent_left(schema=connection.schema_name, conversation_id=conversation.id, agent_id=agent.id, agent_name=agent.display_name),
+        )
+        conversation_event_record(
+            conversation=conversation, event_type=WebhookEvent.CONVERSATION_TRANSFERRED,
+            transfer={"from_agent_id": agent.id, "to_agent_id": to_agent.id if to_agent else None, "to_queue": to_agent is None, "by_agent_id": by.id},
         )
     routing.dispatch(brand=brand)
     routing.dispatch_for_agent(agent_id=agent.id)

@@ -7,6 +7,8 @@ brands on one socket and must say where each frame belongs. `frame` is what the 
 gets, ready-made, so both sides' consumers forward it without rebuilding it.
 """
 
+from django.db.models import TextChoices
+
 from .groups import agent_group, brand_queue_group, conversation_group, user_group
 from .publish import Event
 
@@ -61,6 +63,12 @@ def queue_moved(*, schema: str, conversation_id: int, position: int, eta_seconds
     return _conversation(schema=schema, conversation_id=conversation_id, type="queue.moved", frame=frame, audience="customer")
 
 
+def inactivity_warned(*, schema: str, conversation_id: int, closes_at) -> Event:
+    """The chat has gone quiet: the customer is told when it will close unless they write."""
+    frame = {"type": "inactivity.warning", "closes_at": closes_at.isoformat()}
+    return _conversation(schema=schema, conversation_id=conversation_id, type="inactivity.warned", frame=frame, audience="customer")
+
+
 # --- Agents -----------------------------------------------------------------------------
 
 def queue_changed(*, brand) -> Event:
@@ -101,3 +109,20 @@ def presence_changed(*, agent_id: int, presence: str) -> Event:
 def access_revoked(*, user_id: int, reason: str) -> Event:
     """The user was disabled, a token revoked or a staffing removed: sockets re-check."""
     return user_group(user_id=user_id), {"type": "access.revoked", "reason": reason}
+
+
+class AlertKind(TextChoices):
+    QUEUE_ESCALATED = "queue.escalated", "Nobody accepted a waiting chat in time"
+    SLA_BREACHED = "sla.breached", "A service-level target was missed"
+    SLA_WARNING = "sla.warning", "A service-level target is close"
+    REPLY_OVERDUE = "reply.overdue", "A customer is waiting for the agent's answer"
+
+
+def alert_raised(*, agent_id: int, kind: str, brand, conversation_id: int, detail: str, at, **extra) -> Event:
+    """A promise in danger, for one person: supervisors hear of escalations and breaches,
+    the holding agent of warnings. The frame is ready for the agent socket."""
+    frame = {
+        "type": "alert", "kind": str(kind), "brand": brand.slug, "brand_name": brand.name,
+        "conversation_id": conversation_id, "detail": detail, "at": at.isoformat(), **extra,
+    }
+    return agent_group(agent_id=agent_id), {"type": "alert.raised", "frame": frame}

@@ -46,6 +46,11 @@ class QueueEntry(models.Model):
     offered_agent = models.ForeignKey("helpdesk.AgentProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     offer_expires_at = models.DateTimeField(null=True, blank=True)
     declined_agent_ids = ArrayField(models.IntegerField(), default=list, blank=True)
+    # When the last agent passed on it: after the brand's cool-down the agents who declined
+    # or missed it may be offered it again (routing.services.declines_forgive).
+    last_declined_at = models.DateTimeField(null=True, blank=True)
+    # Once, when nobody had accepted it within the brand's limit (chat.escalations).
+    escalated_at = models.DateTimeField(null=True, blank=True)
     agent = models.ForeignKey("helpdesk.AgentProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="queue_entries")
     assigned_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

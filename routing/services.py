@@ -18,6 +18,7 @@ from helpdesk.models import AgentProfile, Staffing
 from realtime import events
 from realtime.publish import events_batched, publish_on_commit
 from tenants.models import Brand
+from tenants.selectors import brand_list_active
 
 from .models import AgentState, PresenceInterval, QueueEntry, RoundRobinCursor
 from .selectors import eligible_agent_states
@@ -258,7 +259,7 @@ def _lock_and_offer(*, brand: Brand, skip_categories: set[str], skip_entries: se
     ]
 
 
-def _offer_batch(*, brand: Brand, skip_categories: set[str], skip_entries: set[int], size: int) -> tuple[list[Offer], _NoOffer | None]:
+def _offer_batch(*, brand: Brand, skip_categories: set[str], skip_entries: set[int], size: int, now=None) -> tuple[list[Offer], _NoOffer | None]:
     """One transaction: lock up to `size` head waiting entries and offer each, in queue
     order, to one agent, stopping at the first that gets none.
 
@@ -267,7 +268,7 @@ def _offer_batch(*, brand: Brand, skip_categories: set[str], skip_entries: set[i
     """
     offers: list[Offer] = []
     with transaction.atomic():
-        now = timezone.now()
+        now = now or timezone.now()
         expires_at = now + timedelta(seconds=brand.offer_timeout_seconds)
         results = _lock_and_offer(brand=brand, skip_categories=skip_categories, skip_entries=skip_entries, size=size, now=now, expires_at=expires_at)
         if any(agent_id for _, agent_id in results):
@@ -289,21 +290,23 @@ def _offer_batch(*, brand: Brand, skip_categories: set[str], skip_entries: set[i
     return offers, None
 
 
-def dispatch(*, brand: Brand, limit: int = 1000) -> list[Offer]:
-    """Offer waiting chats to eligible agents until one side runs out."""
+def dispatch(*, brand: Brand, limit: int = 1000, now=None) -> list[Offer]:
+    """Offer waiting chats to eligible agents until one side runs out.
+
+    `now` is the sweep's clock (tests move it); offers expire one offer timeout after it."""
     if brand.routing_policy == Brand.RoutingPolicy.MANUAL or not brand.is_active:
         return []
     with events_batched():
-        return _dispatch(brand=brand, limit=limit)
+        return _dispatch(brand=brand, limit=limit, now=now)
 
 
-def _dispatch(*, brand: Brand, limit: int) -> list[Offer]:
+def _dispatch(*, brand: Brand, limit: int, now=None) -> list[Offer]:
     offers: list[Offer] = []
     exhausted: set[str] = set()
     declined: set[int] = set()
     retries = 0
     while len(offers) < limit:
-        made, reason = _offer_batch(brand=brand, skip_categories=exhausted, skip_entries=declined, size=min(OFFER_BATCH, limit - len(offers)))
+        made, reason = _offer_batch(brand=brand, skip_categories=exhausted, skip_entries=declined, size=min(OFFER_BATCH, limit - len(offers)), now=now)
         offers += made
         if reason is None:
             if made:
@@ -327,12 +330,12 @@ def _dispatch(*, brand: Brand, limit: int) -> list[Offer]:
     return offers
 
 
-def dispatch_for_agent(*, agent_id: int) -> list[Offer]:
+def dispatch_for_agent(*, agent_id: int, now=None) -> list[Offer]:
     """An agent freed up or came online: try every brand they are staffed on."""
     offers = []
     brand_ids = Staffing.objects.filter(agent_id=agent_id, role=Staffing.Role.AGENT).values_list("brand_id", flat=True)
     for brand in Brand.objects.filter(id__in=list(brand_ids), status=Brand.Status.ACTIVE):
-        offers += dispatch(brand=brand)
+        offers += dispatch(brand=brand, now=now)
     return offers
 
 
@@ -369,7 +372,11 @@ def offer_accept(*, agent: AgentProfile, brand: Brand, conversation_id: int) -> 
     return entry
 
 
-def offer_decline(*, agent: AgentProfile, brand: Brand, conversation_id: int, expired: bool = False) -> bool:
+def offer_decline(*, agent: AgentProfile, brand: Brand, conversation_id: int, expired: bool = False, now=None) -> bool:
+    """The agent passed on the offer (or let it lapse: `expired`). The chat goes to someone
+    else; the agent is not offered it again until the brand's cool-down has passed and
+    nobody else could take it (declines_forgive)."""
+    now = now or timezone.now()
     with transaction.atomic():
         entry = QueueEntry.objects.select_for_update().filter(brand=brand, conversation_id=conversation_id).first()
         if entry is None or entry.state != QueueEntry.State.OFFERED or entry.offered_agent_id != agent.id:
@@ -377,12 +384,13 @@ def offer_decline(*, agent: AgentProfile, brand: Brand, conversation_id: int, ex
         entry.state = QueueEntry.State.WAITING
         entry.offered_agent = None
         entry.offer_expires_at = None
-        entry.declined_agent_ids = [*entry.declined_agent_ids, agent.id]
-        entry.save(update_fields=["state", "offered_agent", "offer_expires_at", "declined_agent_ids"])
+        entry.declined_agent_ids = sorted({*entry.declined_agent_ids, agent.id})
+        entry.last_declined_at = now
+        entry.save(update_fields=["state", "offered_agent", "offer_expires_at", "declined_agent_ids", "last_declined_at"])
         _release_capacity(agent_id=agent.id)
         publish_on_commit(events.offer_withdrawn(agent_id=agent.id, brand=brand, conversation_id=conversation_id, reason="expired" if expired else "declined"))
-    dispatch(brand=brand)
-    dispatch_for_agent(agent_id=agent.id)
+    dispatch(brand=brand, now=now)
+    dispatch_for_agent(agent_id=agent.id, now=now)
     return True
 
 
@@ -392,9 +400,93 @@ def offers_expire(*, now=None) -> int:
     expired = QueueEntry.objects.filter(state=QueueEntry.State.OFFERED, offer_expires_at__lte=now).select_related("brand", "offered_agent")
     count = 0
     for entry in list(expired):
-        if entry.offered_agent and offer_decline(agent=entry.offered_agent, brand=entry.brand, conversation_id=entry.conversation_id, expired=True):
+        if entry.offered_agent and offer_decline(agent=entry.offered_agent, brand=entry.brand, conversation_id=entry.conversation_id, expired=True, now=now):
             count += 1
     return count
+
+
+def declines_forgive(*, now=None) -> list[Brand]:
+    """Waiting chats that only agents who passed on them could take: once the brand's
+    cool-down since the last pass has run, those agents may be offered them again.
+
+    Without this a chat every staffed agent had declined or missed sat in the queue for
+    good beside a free agent. A chat some other free agent could take keeps its list:
+    dispatch offers it to that agent first. Returns the brands to dispatch again.
+    """
+    now = now or timezone.now()
+    waiting = (
+        QueueEntry.objects.filter(state=QueueEntry.State.WAITING, brand__status=Brand.Status.ACTIVE, last_declined_at__isnull=False)
+        .exclude(declined_agent_ids=[])
+        .select_related("brand")
+    )
+    brands: dict[int, Brand] = {}
+    for entry in list(waiting):
+        if entry.last_declined_at > now - timedelta(seconds=entry.brand.reoffer_cooldown_seconds):
+            continue
+        with transaction.atomic():
+            locked = QueueEntry.objects.select_for_update(skip_locked=True).filter(pk=entry.pk, state=QueueEntry.State.WAITING).first()
+            if locked is None or _free_agent_exists(brand=entry.brand, entry=locked):
+                continue
+            locked.declined_agent_ids = []
+            locked.save(update_fields=["declined_agent_ids"])
+        brands[entry.brand_id] = entry.brand
+    return list(brands.values())
+
+
+def routing_tick(*, now=None) -> dict:
+    """One sweep of routing's deadlines, on one clock: lapsed offers move on, agents past
+    their grace period go away, declines past their cool-down are forgiven, and every
+    brand is dispatched once more (a safety net so nothing waits while an agent is free).
+
+    The liveness promise rests on this order: a chat whose offer lapsed at `now` is
+    offered again in the same tick, to anyone free (tests/routing/test_liveness.py)."""
+    now = now or timezone.now()
+    result = {"offers_expired": offers_expire(now=now), "agents_away": presence_sweep(now=now)}
+    result["declines_forgiven"] = len(declines_forgive(now=now))
+    for brand in brand_list_active():
+        try:
+            dispatch(brand=brand, now=now)
+        except Exception:  # one brand's trouble must not stop the others' sweep
+            logger.exception("Dispatch sweep failed for %s", brand.schema_name)
+    return result
+
+
+def queue_push(*, brand: Brand, conversation_id: int, to_agent: AgentProfile) -> QueueEntry:
+    """A supervisor gives a waiting chat to a named agent: it is theirs at once, past any
+    decline of theirs, as long as they are staffed on the brand, online and have room.
+    An offer to someone else is withdrawn. Runs inside the caller's transaction, which
+    also updates the conversation."""
+    entry = QueueEntry.objects.select_for_update().filter(brand=brand, conversation_id=conversation_id).first()
+    if entry is None or entry.state not in (QueueEntry.State.WAITING, QueueEntry.State.OFFERED):
+        raise RoutingError("This chat is no longer waiting in the queue.", "not_queued")
+    if not Staffing.objects.filter(agent=to_agent, brand=brand, role=Staffing.Role.AGENT).exists():
+        raise RoutingError("That agent is not staffed on this brand.", "not_eligible")
+    previous = entry.offered_agent_id if entry.state == QueueEntry.State.OFFERED else None
+    if previous == to_agent.id:
+        pass  # already offered to them: the reserved place becomes the chat
+    else:
+        # Rows in id order, as chat_transfer does, so two pushes crossing cannot deadlock.
+        ids = sorted({to_agent.id, *([previous] if previous else [])})
+        states = {row.agent_id: row for row in AgentState.objects.select_for_update().filter(agent_id__in=ids).order_by("agent_id")}
+        state = states.get(to_agent.id)
+        if state is None or state.presence != AgentState.Presence.ONLINE:
+            raise RoutingError("That agent is not online.", "not_eligible")
+        if state.active_chats >= to_agent.max_concurrent_chats:
+            raise RoutingError("That agent is at capacity.", "at_capacity")
+        state.active_chats += 1
+        state.last_assigned_at = timezone.now()
+        state.save(update_fields=["active_chats", "last_assigned_at"])
+        if previous:
+            _release_capacity(agent_id=previous)
+            publish_on_commit(events.offer_withdrawn(agent_id=previous, brand=brand, conversation_id=conversation_id, reason="pushed"))
+    entry.state = QueueEntry.State.ASSIGNED
+    entry.agent = to_agent
+    entry.offered_agent = None
+    entry.offer_expires_at = None
+    entry.assigned_at = timezone.now()
+    entry.save(update_fields=["state", "agent", "offered_agent", "offer_expires_at", "assigned_at"])
+    publish_on_commit(events.queue_changed(brand=brand))
+    return entry
 
 
 def chat_release(*, brand: Brand, conversation_id: int) -> int | None:
@@ -452,6 +544,8 @@ def chat_transfer(*, brand: Brand, conversation_id: int, from_agent_id: int, to_
         entry.assigned_at = None
         entry.priority = max(entry.priority, 1)  # a transferred customer has waited already
         entry.declined_agent_ids = [from_agent_id]
+        # As a decline: if nobody else can take it, it comes back after the cool-down.
+        entry.last_declined_at = timezone.now()
     if category:
         entry.category = category
     entry.save()

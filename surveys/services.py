@@ -7,6 +7,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from webhooks.models import WebhookEvent
+from webhooks.services import webhook_event_record
+
 from .models import Survey
 
 SURVEY_EMAIL_DELAY = timedelta(minutes=15)
@@ -57,6 +60,10 @@ def survey_answer(*, conversation_id: int, rating, comment, via: str = "chat") -
         survey.answered_via = via
         survey.email_token_hash = ""  # the emailed link, if any, is single-use
         survey.save()
+        webhook_event_record(
+            event_type=WebhookEvent.SURVEY_SUBMITTED, conversation_id=conversation_id,
+            data={"survey": {"conversation_id": conversation_id, "agent_id": survey.agent_id, "rating": survey.rating, "comment": survey.comment, "answered_at": survey.answered_at, "via": survey.answered_via}},
+        )
     return survey
 
 

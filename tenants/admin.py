@@ -4,8 +4,11 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from .admin_site import brand_admin
-from .models import Brand, BrandAPIKey, Domain
+from .models import Brand, BrandAPIKey, BrandServiceSettings, Domain
 from .services import api_key_issue, api_key_revoke, brand_domain_ensure, brand_host, brand_schema_name, brand_set_status
+
+
+SERVICE_TIME_FIELDS = ["reoffer_cooldown_seconds", "escalate_after_seconds", "inactivity_warn_minutes", "inactivity_end_minutes", "agent_reply_minutes"]
 
 
 class DomainInline(admin.TabularInline):
@@ -148,3 +151,22 @@ class BrandOwnAPIKeyAdmin(APIKeyAdminBase):
 
 
 brand_admin.register(BrandAPIKey, BrandOwnAPIKeyAdmin)
+
+
+@admin.register(BrandServiceSettings, site=brand_admin)
+class BrandServiceSettingsAdmin(admin.ModelAdmin):
+    """On the brand admin: the brand's own service times, its own row only (the brand
+    host's middleware has put the brand on the request)."""
+
+    fields = SERVICE_TIME_FIELDS
+    list_display = ["name", *SERVICE_TIME_FIELDS]
+
+    def get_queryset(self, request):
+        brand = getattr(request, "brand", None)
+        return super().get_queryset(request).filter(pk=brand.pk if brand is not None else None)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

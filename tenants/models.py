@@ -136,6 +136,20 @@ class Brand(TenantMixin):
     customer_locale_allowed = models.BooleanField(
         default=True, help_text="Speak the customer's language (their browser's Accept-Language) when it is one we have; otherwise the brand's locale."
     )
+    # Promises kept in the background (routing.services, chat.escalations, chat.inactivity).
+    reoffer_cooldown_seconds = models.PositiveIntegerField(
+        default=30,
+        help_text="An agent who declined or missed a chat may be offered it again after this long, when nobody else can take it. "
+        "At most the offer timeout keeps the promise that no chat waits longer than one offer timeout plus one sweep.",
+    )
+    escalate_after_seconds = models.PositiveIntegerField(
+        default=300, help_text="A chat nobody has accepted after this long in the queue is escalated to the brand's supervisors (live and by email)."
+    )
+    inactivity_warn_minutes = models.PositiveIntegerField(default=10, help_text="Warn the customer after this many minutes of silence in a chat in progress.")
+    inactivity_end_minutes = models.PositiveIntegerField(default=5, help_text="End the chat this many minutes after the warning, if it stays silent.")
+    agent_reply_minutes = models.PositiveIntegerField(
+        default=5, help_text="An agent who has not answered a customer's message within this many minutes is asked; as long again and the chat moves to a colleague."
+    )
     identity_secret = models.CharField(
         max_length=64,
         default=new_identity_secret,
@@ -244,3 +258,11 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["caller", "key"], name="idempotency_unique_caller_key")]
+class BrandServiceSettings(Brand):
+    """The brand's own view of its service times, for the brand admin (tenants.admin_site):
+    a proxy, so the brand edits these fields of its own row and nothing else."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "service times"
+        verbose_name_plural = "service times"

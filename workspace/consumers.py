@@ -269,5 +269,8 @@ class AgentConsumer(JsonFrameConsumer):
     async def queue_changed(self, event):
         await self.send_json({"type": "queue.changed", "brand": event["brand"]})
 
+    async def alert_raised(self, event):
+        await self.send_json(event["frame"])
+
     async def presence_changed(self, event):
         await self.send_json({"type": "presence", "presence": event["presence"]})

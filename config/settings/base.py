@@ -51,6 +51,8 @@ BRAND_APPS = [
     "chat",
     "knowledge",
     "surveys",
+    "sla",
+    "webhooks",
 ]
 
 SHARED_APPS = ["django_tenants", *PLATFORM_APPS, *INTERFACE_APPS, *DJANGO_APPS_SHARED, *THIRD_PARTY_APPS]
@@ -163,6 +165,8 @@ CELERY_BEAT_SCHEDULE = {
     "chat-sweep": {"task": "chat.tasks.chat_sweep", "schedule": 5.0},
     "reports-roll-up": {"task": "chat.tasks.reports_roll_up", "schedule": 300.0},
     "idempotency-prune": {"task": "tenants.tasks.idempotency_prune", "schedule": 3600.0},
+    "sla-sweep": {"task": "sla.tasks.sla_sweep", "schedule": 5.0},
+    "webhook-sweep": {"task": "webhooks.tasks.webhook_sweep", "schedule": 5.0},
 }
 
 # --- Search -------------------------------------------------------------------------
@@ -256,3 +260,9 @@ ASYNC_DB_POOL_TIMEOUT = env.float("ASYNC_DB_POOL_TIMEOUT", default=10.0)
 # Customer messages are stored in batches (chat.async_messages): this many statements at
 # a time, and what arrives meanwhile goes into the next.
 ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT = env.int("ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT", default=2)
+
+# --- Webhooks -----------------------------------------------------------------------
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Addresses or networks a webhook may reach although they are not public (development
+# only: e.g. "127.0.0.1" for a receiver on this machine). Empty in production.
+WEBHOOK_ALLOWED_DESTINATIONS = env.list("WEBHOOK_ALLOWED_DESTINATIONS", default=[])

@@ -202,6 +202,16 @@ whisperBody.addEventListener("keydown", (event) => {
 // Re-read the overview after every (re)connect, and shortly after what changes it (a
 // burst of frames gives one read).
 let soon = null;
+// Promises in danger (docs/protocol.md, "alert"): escalations and SLA breaches, newest first.
+const alerts = el("ul", { class: "alerts", id: "alerts", "aria-live": "assertive" });
+root.before(alerts);
+
+function showAlert(frame) {
+  const when = new Date(frame.at).toLocaleTimeString();
+  alerts.prepend(el("li", { class: "alert", role: "alert", dataset: { kind: frame.kind, conversation: String(frame.conversation_id) } },
+    el("strong", { text: `${frame.brand_name}: ` }), frame.detail, el("span", { class: "muted", text: ` (${when})` })));
+}
+
 const socket = agentSocket();
 socket.addEventListener("frame", (event) => {
   const frame = event.detail;
@@ -209,7 +219,9 @@ socket.addEventListener("frame", (event) => {
     if (frame.type === "message") showWatchedMessage(frame);
     else if (frame.type === "conversation.ended") watchTitle.textContent += " (ended)";
   }
-  if (frame.type === "auth.ok") {
+  if (frame.type === "alert") {
+    showAlert(frame);
+  } else if (frame.type === "auth.ok") {
     refresh();
     // Catch up on the watched chat from the last message seen.
     if (watched) socket.send({ type: "watch", brand: watched.brand, conversation_id: watched.id, after_seq: watched.lastSeq });

@@ -71,11 +71,11 @@ def log(monkeypatch):
             log.add(log.offers, (offer.brand_id, offer.conversation_id))
         return offers, reason
 
-    def recording_offer_decline(*, agent, brand, conversation_id, expired=False):
+    def recording_offer_decline(*, agent, brand, conversation_id, expired=False, now=None):
         # The decline commits before it re-dispatches, so count it before any new offer
         # could be seen: count first, take it back if nothing was declined.
         log.add(log.declines, (brand.id, conversation_id))
-        done = offer_decline(agent=agent, brand=brand, conversation_id=conversation_id, expired=expired)
+        done = offer_decline(agent=agent, brand=brand, conversation_id=conversation_id, expired=expired, now=now)
         if not done:
             log.add(log.declines, (brand.id, conversation_id))
             with log.lock:

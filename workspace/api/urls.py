@@ -24,6 +24,7 @@ urlpatterns = [
     path(f"{brand_conversation}/transcript", views.TranscriptView.as_view()),
     path(f"{brand_conversation}/transfer", views.TransferView.as_view()),
     path(f"{brand_conversation}/reassign", views.SupervisorReassignView.as_view()),
+    path(f"{brand_conversation}/push", views.SupervisorPushView.as_view()),
     path("brands/<slug:brand>/agents", views.BrandAgentsView.as_view()),
     path("brands/<slug:brand>/canned-replies", views.CannedRepliesView.as_view()),
     path("supervisor/overview", views.SupervisorOverviewView.as_view()),

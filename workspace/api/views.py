@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from chat import services as chat
 from chat.errors import ChatError
+from chat.escalations import conversation_push
 from chat.messages import MAX_BODY, MAX_CLIENT_MSG_ID, conversation_read, message_send, seq_parse
 from chat.models import Conversation, Message, WrapUp
 from chat.search import MAX_QUERY, ConversationFilters
@@ -567,6 +568,24 @@ class SupervisorReassignView(base.AgentConversationAPIView):
         to_agent_id = data.validated_data.get("to_agent_id")
         to_agent = _agent_on_brand_or_refuse(brand=self.brand, agent_id=to_agent_id) if to_agent_id else None
         conversation = conversation_reassign(supervisor=self.agent, brand=self.brand, conversation=self.conversation, to_agent=to_agent)
+        return Response(selectors.conversation_detail(conversation=conversation, brand=self.brand))
+
+
+class PushInput(serializers.Serializer):
+    to_agent_id = serializers.IntegerField()
+
+
+class SupervisorPushView(base.AgentConversationAPIView):
+    """A supervisor gives a waiting chat to a named agent (an escalated chat, say)."""
+
+    roles = {"POST": base.SUPERVISORS}
+
+    @extend_schema(request=PushInput, responses={200: AgentConversationOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+    def post(self, request, brand, conversation_id):
+        data = PushInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        to_agent = _agent_on_brand_or_refuse(brand=self.brand, agent_id=data.validated_data["to_agent_id"])
+        conversation = conversation_push(supervisor=self.agent, brand=self.brand, conversation=self.conversation, to_agent=to_agent)
         return Response(selectors.conversation_detail(conversation=conversation, brand=self.brand))
 
 

@@ -1,0 +1,211 @@
+"""Webhook writes (brand schema: the caller's, or the task's through tenant-schemas-celery).
+
+An event becomes one delivery row per subscription in the transaction of the change it
+tells of, so a change rolled back sends nothing and a change committed while the broker
+is down is delivered once the sweep runs. Delivery is at least once, in order per
+subscription and conversation (a later sequence waits for the earlier one), and carries
+the same Webhook-Id on every retry so the receiver can keep exactly one.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+import time
+from datetime import timedelta
+
+from django.apps import apps
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tenants.models import Brand
+
+from .models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
+from .sender import webhook_post
+
+logger = logging.getLogger(__name__)
+
+RETRY_FOR = timedelta(days=1)
+BACKOFF_FIRST = 10  # seconds; doubled per failure, up to BACKOFF_MAX, then jittered
+BACKOFF_MAX = 3600
+# Deliveries per sweep and brand: each may hold a worker for a timeout's length.
+SWEEP_BATCH = 50
+
+
+def signature(*, secret: str, timestamp: int, body: bytes) -> str:
+    """The Webhook-Signature value: v1=hex(HMAC-SHA256(secret, "<timestamp>.<body>"))."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"v1={mac}"
+
+
+def _next_sequence(*, subscription_id: int, conversation_id: int) -> int:
+    # One statement: the counter row is created or bumped under its own row lock, so two
+    # transactions telling of one conversation get 1, 2, ... in commit order of the bump.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO webhooks_webhooksequence (subscription_id, conversation_id, last_seq) VALUES (%s, %s, 1)"
+            " ON CONFLICT (subscription_id, conversation_id) DO UPDATE SET last_seq = webhooks_webhooksequence.last_seq + 1"
+            " RETURNING last_seq",
+            [subscription_id, conversation_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def webhook_event_record(*, event_type: str, data: dict, conversation_id: int | None = None, subscriptions=None) -> list[WebhookDelivery]:
+    """Record the event for every active subscription to it of the current brand, inside
+    the caller's transaction; the deliveries are handed to the task once it commits.
+    Costs one query when the brand has no subscription to the event."""
+    if subscriptions is None:
+        subscriptions = list(WebhookSubscription.objects.filter(is_active=True, events__contains=[str(event_type)]))
+    if not subscriptions:
+        return []
+    brand_slug = Brand.objects.filter(schema_name=connection.schema_name).values_list("slug", flat=True).first()
+    deliveries = []
+    now = timezone.now()
+    for subscription in subscriptions:
+        sequence = _next_sequence(subscription_id=subscription.id, conversation_id=conversation_id) if conversation_id is not None else None
+        delivery = WebhookDelivery(subscription=subscription, event_type=event_type, conversation_id=conversation_id, sequence=sequence, next_attempt_at=now)
+        payload = {"id": str(delivery.event_id), "type": str(event_type), "created_at": now, "brand": brand_slug, "conversation_id": conversation_id, "sequence": sequence, "data": data}
+        delivery.body = json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":"))
+        delivery.save()
+        deliveries.append(delivery)
+    if deliveries:
+        schema = connection.schema_name
+        ids = [d.id for d in deliveries]
+        transaction.on_commit(lambda: _hand_to_task(schema=schema, delivery_ids=ids))
+    return deliveries
+
+
+# Messages turned into deliveries per subscription and sweep.
+MESSAGE_BATCH = 500
+
+
+def webhook_subscription_create(*, url: str, events: list[str]) -> WebhookSubscription:
+    """A new subscription hears of messages from now on, not of the brand's history."""
+    subscription = WebhookSubscription(url=url, events=[str(e) for e in events])
+    subscription.message_cursor = message_cursor_now()
+    subscription.save()
+    return subscription
+
+
+def message_cursor_now() -> int:
+    Message = apps.get_model("chat", "Message")
+    return Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def message_events_record() -> int:
+    """message.created for the current brand: the customer's socket path stores messages
+    from the event loop in one statement and writes no webhook rows, so the sweep reads
+    the messages past each subscription's cursor (the message row is the outbox) and
+    records their deliveries, advancing the cursor in the same transaction."""
+    Message = apps.get_model("chat", "Message")
+    recorded = 0
+    for subscription_id in list(WebhookSubscription.objects.filter(is_active=True, events__contains=[str(WebhookEvent.MESSAGE_CREATED)]).values_list("id", flat=True)):
+        with transaction.atomic():
+            subscription = WebhookSubscription.objects.select_for_update(skip_locked=True).filter(pk=subscription_id).first()
+            if subscription is None:
+                continue  # another sweep holds it
+            messages = list(
+                Message.objects.filter(id__gt=subscription.message_cursor, is_internal=False)
+                .order_by("id").values("id", "conversation_id", "seq", "sender", "author_name", "body", "sent_at")[:MESSAGE_BATCH]
+            )
+            for message in messages:
+                webhook_event_record(
+                    event_type=WebhookEvent.MESSAGE_CREATED, conversation_id=message["conversation_id"], subscriptions=[subscription],
+                    data={"message": {**message, "sender": str(message["sender"])}},
+                )
+            if messages:
+                WebhookSubscription.objects.filter(pk=subscription.pk).update(message_cursor=messages[-1]["id"])
+                recorded += len(messages)
+    return recorded
+
+
+def _hand_to_task(*, schema: str, delivery_ids: list[int]) -> None:
+    from .tasks import webhook_deliver
+
+    try:
+        webhook_deliver.apply_async(kwargs={"delivery_ids": delivery_ids}, headers={"_schema_name": schema})
+    except Exception:  # broker down: the sweep delivers them
+        logger.warning("Could not queue webhook deliveries %s in %s; the sweep will send them", delivery_ids, schema, exc_info=True)
+
+
+def webhook_test_send(*, subscription: WebhookSubscription) -> WebhookDelivery:
+    """The admin's "send test event": a real, signed delivery of webhook.test."""
+    with transaction.atomic():
+        (delivery,) = webhook_event_record(event_type=WebhookEvent.TEST, data={"detail": "A test event from the brand admin."}, subscriptions=[subscription])
+    return delivery
+
+
+def _backoff(attempts: int) -> timedelta:
+    """Exponential, capped, with jitter: receivers that failed together do not all
+    come back at the same second."""
+    ceiling = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+def _earlier_pending(delivery: WebhookDelivery) -> bool:
+    if delivery.conversation_id is None:
+        return False
+    return WebhookDelivery.objects.filter(
+        subscription_id=delivery.subscription_id, conversation_id=delivery.conversation_id,
+        sequence__lt=delivery.sequence, state=WebhookDelivery.State.PENDING,
+    ).exists()
+
+
+def delivery_attempt(*, delivery_id: int, now=None) -> str | None:
+    """Try one delivery if it is due and first in its conversation's line; returns its
+    state after, or None when it was not tried (locked by another worker, not due, or
+    waiting for an earlier one)."""
+    with transaction.atomic():
+        # The row stays locked through the POST (at most the timeout): another worker,
+        # or the sweep, skips it instead of sending it twice at once. A worker killed
+        # here drops the lock with its connection and the row is still pending.
+        delivery = WebhookDelivery.objects.select_for_update(skip_locked=True).select_related("subscription").filter(pk=delivery_id, state=WebhookDelivery.State.PENDING).first()
+        now = now or timezone.now()
+        if delivery is None or delivery.next_attempt_at > now or _earlier_pending(delivery):
+            return None
+        subscription = delivery.subscription
+        body = delivery.body.encode()
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "helpdesk-webhooks/1",
+            "Webhook-Id": str(delivery.event_id),
+            "Webhook-Timestamp": str(timestamp),
+            "Webhook-Signature": signature(secret=subscription.secret, timestamp=timestamp, body=body),
+        }
+        result = webhook_post(url=subscription.url, body=body, headers=headers)
+        WebhookAttempt.objects.create(delivery=delivery, attempted_at=now, status_code=result.status, latency_ms=result.latency_ms, response_head=result.head, error=result.error)
+        delivery.attempts += 1
+        if result.ok:
+            delivery.state = WebhookDelivery.State.DELIVERED
+            delivery.delivered_at = timezone.now()
+            if subscription.failing_since:
+                WebhookSubscription.objects.filter(pk=subscription.pk).update(failing_since=None)
+        elif now - delivery.created_at >= RETRY_FOR:
+            delivery.state = WebhookDelivery.State.GAVE_UP
+            WebhookSubscription.objects.filter(pk=subscription.pk, failing_since__isnull=True).update(failing_since=now)
+        else:
+            delivery.next_attempt_at = now + _backoff(delivery.attempts)
+        delivery.save(update_fields=["attempts", "state", "delivered_at", "next_attempt_at"])
+        return delivery.state
+
+
+def deliveries_due(*, now=None, limit: int = SWEEP_BATCH) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now)
+        .order_by("subscription_id", "conversation_id", "sequence", "id").values_list("id", flat=True)[:limit]
+    )
+
+
+def webhooks_deliver(*, delivery_ids: list[int] | None = None, now=None) -> int:
+    """Try the given (or every due) delivery of the current brand, in order; returns how
+    many were delivered. A delivery freed by an earlier one's success goes in the same run."""
+    ids = delivery_ids if delivery_ids is not None else deliveries_due(now=now)
+    delivered = 0
+    for delivery_id in sorted(ids):
+        delivered += delivery_attempt(delivery_id=delivery_id, now=now) == WebhookDelivery.State.DELIVERED
+    return delivered
