@@ -154,7 +154,7 @@ def _source(table: str, columns: str, rows: str, unit_column: str) -> str:
     )
 
 
-_RATINGS = "ARRAY[sum(rating_1), sum(rating_2), sum(rating_3), sum(rating_4), sum(rating_5)]::bigint[]"
+_RATINGS = "ARRAY[coalesce(sum(rating_1), 0), coalesce(sum(rating_2), 0), coalesce(sum(rating_3), 0), coalesce(sum(rating_4), 0), coalesce(sum(rating_5), 0)]::bigint[]"
 _BUCKETS = _source("chat_reportbucket", _BUCKET_COLUMNS, _BUCKET_ROWS, "bucket")
 
 _TOTALS = _BUCKETS + f"""
