@@ -70,9 +70,11 @@ LOGIN_URL = "/agent/login/"
 LOGIN_REDIRECT_URL = "/agent/"
 
 MIDDLEWARE = [
-    "tenants.middleware.BrandHostMiddleware",
+    # Static files first: they need no brand and no database, so /static/ answers even
+    # when host resolution cannot (a database outage, an exhausted pool).
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tenants.middleware.BrandHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -104,12 +106,32 @@ ASGI_APPLICATION = "config.asgi.application"
 # --- Data stores --------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/helpdesk")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
-# Persistent connections: opening one per websocket frame costs more than the frame's
-# own queries. Health checks would add a round trip to every frame; without them a
-# connection the server closed fails one request (a message send gets an error frame and
-# the client retries it with the same client_msg_id) and is then replaced.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
+# Django's psycopg pool, one per server process, shared by every thread. Under ASGI each
+# request runs in a thread of its own context, and with CONN_MAX_AGE > 0 every such thread
+# kept its connection past its age: bursts took PostgreSQL to "too many clients". With the
+# pool a request or a socket frame checks a connection out and gives it back when it ends
+# (CONN_MAX_AGE=0, which Django requires with a pool), so one process never holds more than
+# DB_POOL_MAX_SIZE; past that, requests wait up to DB_POOL_TIMEOUT for one instead of
+# opening more. The pool keeps the connections open, so a frame pays a check-out, not a
+# connect (docs/benchmarks.md: message latency). The process's whole bound, with the
+# message path's own async connections, is DB_POOL_MAX_SIZE + ASYNC_DB_POOL_SIZE
+# (docs/scaling.md). DB_POOL=false falls back to a connection per request, closed after.
+DB_POOL = env.bool("DB_POOL", default=True)
+DB_POOL_MIN_SIZE = env.int("DB_POOL_MIN_SIZE", default=2)
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
+DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=10.0)
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The pool hands out only connections that passed its own check on return; health checks
+# on every check-out would add a round trip to every frame.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+if DB_POOL:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": DB_POOL_MIN_SIZE,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": DB_POOL_TIMEOUT,
+        # Idle connections above min_size are closed after this long.
+        "max_idle": env.float("DB_POOL_MAX_IDLE", default=60.0),
+    }
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
