@@ -4,10 +4,11 @@ synchronous block inside a brand's schema with its events sent afterwards."""
 import json
 import logging
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection, connections
 from django_tenants.utils import schema_context
 
 from .publish import collect_events
@@ -48,6 +49,42 @@ async def run_in_schema(schema: str, fn, *args, **kwargs):
     return await _run_in_schema_async(schema, fn, *args, **kwargs)
 
 
+# What a lost or restarted database raises; anything else is a bug and is not retried.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class DatabaseUnavailable(Exception):
+    """The database failed twice in a row for one frame."""
+
+
+def _pool_check() -> None:
+    # After a database restart or pg_terminate_backend every idle pooled connection is
+    # dead; the pool hands them out unchecked (a check per check-out would cost every
+    # frame a round trip), so on the first failure the pool tests its idle ones at once.
+    pool = connections["default"].pool
+    if pool is not None:
+        pool.check()
+
+
+async def database_retrying(call, *args, **kwargs):
+    """Await `call(*args, **kwargs)` (a database block); on a database error check the
+    pool and try once more, then raise DatabaseUnavailable. Only for blocks that are
+    safe to repeat: every frame's are (a message retried is caught by its client_msg_id)."""
+    for attempt in (1, 2):
+        try:
+            return await call(*args, **kwargs)
+        except DATABASE_ERRORS as exc:
+            logger.warning("database error in a socket block (attempt %s): %s", attempt, exc)
+            if attempt == 2:
+                raise DatabaseUnavailable from exc
+            await sync_to_async(_pool_check, thread_sensitive=False)()
+
+
+def _echoable(client_msg_id):
+    """A client_msg_id worth echoing in an error frame: a short string, else nothing."""
+    return client_msg_id if isinstance(client_msg_id, str) and len(client_msg_id) <= 100 else None
+
+
 class JsonFrameConsumer(AsyncWebsocketConsumer):
     """Parses frames, answers bad ones with an `error` frame, dispatches by `type`."""
 
@@ -78,7 +115,10 @@ class JsonFrameConsumer(AsyncWebsocketConsumer):
         try:
             await self.handle_frame(frame)
         except FrameError as exc:
-            await self.send_error(exc.code, exc.detail, client_msg_id=frame.get("client_msg_id"))
+            await self.send_error(exc.code, exc.detail, client_msg_id=_echoable(frame.get("client_msg_id")))
+        except DatabaseUnavailable:
+            # The socket stays open: the client may send the frame again in a moment.
+            await self.send_error("unavailable", "The service is briefly unavailable; try again.", client_msg_id=_echoable(frame.get("client_msg_id")))
 
     async def handle_frame(self, frame: dict) -> None:
         handler_name = self.handlers.get(frame["type"])
@@ -99,7 +139,7 @@ class JsonFrameConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_send(group, event)
 
     async def run(self, schema: str, fn, *args, **kwargs):
-        result, events = await run_in_schema(schema, fn, *args, **kwargs)
+        result, events = await database_retrying(run_in_schema, schema, fn, *args, **kwargs)
         await self.publish(events)
         return result
 

@@ -257,3 +257,9 @@ ASYNC_DB_POOL_TIMEOUT = env.float("ASYNC_DB_POOL_TIMEOUT", default=10.0)
 # Customer messages are stored in batches (chat.async_messages): this many statements at
 # a time, and what arrives meanwhile goes into the next.
 ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT = env.int("ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT", default=2)
+
+# Presence from live sockets (routing.models.AgentSocket): each agent socket refreshes its
+# row this often, and the sweep drops rows older than the TTL, so a socket whose server
+# died without closing it is gone within TTL + one sweep (5 s), well inside a minute.
+PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=10.0)
+PRESENCE_SOCKET_TTL_SECONDS = env.float("PRESENCE_SOCKET_TTL_SECONDS", default=30.0)
