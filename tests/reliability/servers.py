@@ -87,3 +87,66 @@ class ServerProcess:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s OR (application_name = 'helpdesk-socket-messages' AND datname = current_database())", [self.application_name])
             return cursor.fetchone()[0]
+
+
+# --- Clients ---------------------------------------------------------------------------
+import asyncio  # noqa: E402
+import json  # noqa: E402
+
+import websockets  # noqa: E402
+from django.db import connections  # noqa: E402
+
+
+async def agent_socket(server: ServerProcess, *, token: str | None = None, cookie: str | None = None, origin: str | None = "http://localhost", host: str = "localhost"):
+    """An agent socket on the server, authenticated by token frame or session cookie."""
+    headers = {"Host": host}
+    if origin is not None:
+        headers["Origin"] = origin
+    if cookie:
+        headers["Cookie"] = cookie
+    ws = await websockets.connect(f"ws://127.0.0.1:{server.port}/ws/agent/v1/", additional_headers=headers, origin=None, ping_interval=None)
+    if token:
+        await ws.send(json.dumps({"type": "auth", "token": token}))
+    await frame_of(ws, "auth.ok")
+    return ws
+
+
+async def frame_of(ws, frame_type: str, timeout: float = 10.0) -> dict:
+    """The next frame of that type (frames of other types before it are skipped)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame["type"] == frame_type:
+                return frame
+
+
+async def frames_until(ws, frame_type: str, timeout: float = 10.0) -> list[dict]:
+    seen = []
+    async with asyncio.timeout(timeout):
+        while True:
+            seen.append(json.loads(await ws.recv()))
+            if seen[-1]["type"] == frame_type:
+                return seen
+
+
+async def closed_with(ws, timeout: float = 10.0) -> int:
+    """Wait for the server to close the socket; its close code."""
+    async with asyncio.timeout(timeout):
+        try:
+            while True:
+                await ws.recv()
+        except websockets.ConnectionClosed as exc:
+            return exc.rcvd.code if exc.rcvd else None
+
+
+async def in_thread(fn, /, **kwargs):
+    """A service call from another thread (its own database connection), as an admin's
+    request would make it, while the test's event loop keeps reading sockets."""
+
+    def call():
+        try:
+            return fn(**kwargs)
+        finally:
+            connections.close_all()
+
+    return await asyncio.to_thread(call)
