@@ -8,7 +8,7 @@ from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.db import InterfaceError, OperationalError, connection, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections
 from django_tenants.utils import schema_context
 
 from .publish import collect_events
@@ -21,6 +21,14 @@ MAX_FRAME_BYTES = 16 * 1024
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_WRONG_HOST = 4404
 CLOSE_AUTH_TIMEOUT = 4408
+CLOSE_NO_ROUTE = 4404
+
+
+class RefusedPathConsumer(AsyncWebsocketConsumer):
+    """Any websocket path we do not serve: the handshake is refused (HTTP 403)."""
+
+    async def connect(self):
+        await self.close(code=CLOSE_NO_ROUTE)
 
 
 class FrameError(Exception):
@@ -31,10 +39,17 @@ class FrameError(Exception):
 
 
 def _run_in_schema(schema: str, fn, *args, **kwargs):
-    with collect_events() as events, schema_context(schema):
-        result = fn(*args, **kwargs)
-    connection.set_schema_to_public()
-    return result, events
+    try:
+        with collect_events() as events, schema_context(schema):
+            result = fn(*args, **kwargs)
+        connection.set_schema_to_public()
+        return result, events
+    finally:
+        # Give the connection back to the pool (settings DB_POOL) here, in the thread and
+        # the block that took it: Channels' own close after the call was seen not to
+        # reach it, and a connection still held when an executor thread ends is lost to
+        # the pool for good. With the pool this is a check-in, not a disconnect.
+        close_old_connections()
 
 
 # Not thread-sensitive: frames from many sockets run on a pool of threads (each with its
