@@ -3,11 +3,13 @@ synchronous block inside a brand's schema with its events sent afterwards."""
 
 import json
 import logging
+import time
 
 from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections
 from django_tenants.utils import schema_context
 
@@ -22,6 +24,28 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_WRONG_HOST = 4404
 CLOSE_AUTH_TIMEOUT = 4408
 CLOSE_NO_ROUTE = 4404
+CLOSE_RATE_LIMITED = 4429
+
+
+class FrameBucket:
+    """Frames one socket may send: `burst` at once, refilled at `rate` per second."""
+
+    def __init__(self, *, rate: float, burst: float):
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self.at = time.monotonic()
+        self.strikes = 0  # frames refused in a row
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            self.strikes = 0
+            return True
+        self.strikes += 1
+        return False
 
 
 class RefusedPathConsumer(AsyncWebsocketConsumer):
@@ -117,6 +141,15 @@ class JsonFrameConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def receive(self, text_data=None, bytes_data=None):
+        bucket = self.__dict__.get("frame_bucket")
+        if bucket is None:
+            bucket = self.frame_bucket = FrameBucket(rate=settings.SOCKET_FRAME_RATE, burst=settings.SOCKET_FRAME_BURST)
+        if not bucket.take():
+            if bucket.strikes > settings.SOCKET_FRAME_STRIKES:
+                return await self.close(code=CLOSE_RATE_LIMITED)
+            if bucket.strikes == 1:
+                return await self.send_error("rate_limited", f"Too many frames; at most {settings.SOCKET_FRAME_RATE:g} a second.")
+            return None
         if bytes_data is not None or text_data is None:
             return await self.send_error("bad_frame", "Frames are JSON text.")
         if len(text_data.encode()) > MAX_FRAME_BYTES:

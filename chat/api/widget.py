@@ -19,6 +19,7 @@ from knowledge.selectors import article_payload, articles_by_ids
 from routing.selectors import queue_place
 from surveys.selectors import survey_for_conversation
 from surveys.services import SurveyError, survey_answer
+from tenants.throttles import CONVERSATION_CREATE_THROTTLES
 
 from .serializers import ConversationOut, DetailOut, MessageInput, MessageListOut, MessageOut, PlaceOut, PrechatInput
 
@@ -105,6 +106,8 @@ class ConfigView(WidgetView):
 
 
 class ConversationCreateView(WidgetView):
+    throttle_classes = CONVERSATION_CREATE_THROTTLES
+
     @extend_schema(request=PrechatInput, responses={201: ConversationOut, 400: DetailOut})
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}

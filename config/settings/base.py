@@ -210,7 +210,23 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Throttles key on REMOTE_ADDR, never on a client-sent X-Forwarded-For (which anyone
+    # can rotate); behind a proxy uvicorn's --proxy-headers sets REMOTE_ADDR.
+    "NUM_PROXIES": 0,
 }
+# Rate limits (tenants.throttles), "<count>/<second|minute|hour|day>"; 429 + Retry-After.
+RATE_LIMITS = {
+    "agent_token_ip": env("RATE_AGENT_TOKEN_IP", default="20/minute"),
+    "agent_token_username": env("RATE_AGENT_TOKEN_USERNAME", default="10/minute"),
+    "conversation_create_ip": env("RATE_CONVERSATION_CREATE_IP", default="20/minute"),
+    "conversation_create_brand": env("RATE_CONVERSATION_CREATE_BRAND", default="600/minute"),
+}
+# Frames per socket (realtime.socket): a bucket of SOCKET_FRAME_BURST refilled at
+# SOCKET_FRAME_RATE per second. A frame over it gets an `error` frame `rate_limited`;
+# a socket that keeps sending SOCKET_FRAME_STRIKES frames over it is closed (4429).
+SOCKET_FRAME_RATE = env.float("SOCKET_FRAME_RATE", default=20.0)
+SOCKET_FRAME_BURST = env.float("SOCKET_FRAME_BURST", default=60.0)
+SOCKET_FRAME_STRIKES = env.int("SOCKET_FRAME_STRIKES", default=20)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",
     "DESCRIPTION": "Widget, agent, brand and platform APIs of the live-chat helpdesk.",

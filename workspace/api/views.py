@@ -20,6 +20,7 @@ from helpdesk.models import AgentToken
 from helpdesk.selectors import agent_get_for_user, agent_get_on_brand
 from routing import services as routing
 from routing.models import AgentState
+from tenants.throttles import AGENT_TOKEN_THROTTLES
 
 from . import base
 from .. import selectors
@@ -34,6 +35,7 @@ class TokenInput(serializers.Serializer):
 class TokenCreateView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
+    throttle_classes = AGENT_TOKEN_THROTTLES
 
     @extend_schema(request=TokenInput, responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
     def post(self, request):
