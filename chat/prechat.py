@@ -107,7 +107,9 @@ def prechat_validate(*, data: dict, identity: Identity | None) -> Prechat:
         errors["summary"] = f"Keep the description under {MAX_SUMMARY} characters."
     if len(product_id) > MAX_PRODUCT_ID or "\x00" in product_id:
         errors["product_id"] = f"Keep the product ID under {MAX_PRODUCT_ID} characters."
-    category = Category.objects.filter(slug=category_slug, is_active=True).first() if category_slug else None
+    # A non-text category comes back from _text as "\x00invalid": PostgreSQL refuses NUL in
+    # a query parameter (a 500), so such a slug is never looked up.
+    category = Category.objects.filter(slug=category_slug, is_active=True).first() if category_slug and "\x00" not in category_slug else None
     if category is None:
         errors["category"] = "Choose what your question is about." if not category_slug else "Choose one of the listed topics."
 

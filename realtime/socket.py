@@ -14,6 +14,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 from django_tenants.utils import schema_context
 
 from .publish import collect_events
+from .strict_json import StrictJsonError, loads_strict
 
 logger = logging.getLogger(__name__)
 
@@ -152,12 +153,14 @@ class JsonFrameConsumer(AsyncWebsocketConsumer):
             return None
         if bytes_data is not None or text_data is None:
             return await self.send_error("bad_frame", "Frames are JSON text.")
-        if len(text_data.encode()) > MAX_FRAME_BYTES:
+        # surrogatepass: a lone surrogate is refused by loads_strict with an error frame,
+        # not by this length check with an exception.
+        if len(text_data.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
             return await self.send_error("frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
         try:
-            frame = json.loads(text_data)
-        except json.JSONDecodeError:
-            return await self.send_error("bad_json", "The frame is not valid JSON.")
+            frame = loads_strict(text_data)
+        except StrictJsonError as exc:
+            return await self.send_error(exc.code, "The frame is not valid JSON." if exc.code == "bad_json" else exc.detail)
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             return await self.send_error("bad_frame", "A frame is a JSON object with a string `type`.")
         try:
@@ -167,6 +170,12 @@ class JsonFrameConsumer(AsyncWebsocketConsumer):
         except DatabaseUnavailable:
             # The socket stays open: the client may send the frame again in a moment.
             await self.send_error("unavailable", "The service is briefly unavailable; try again.", client_msg_id=_echoable(frame.get("client_msg_id")))
+        except (TypeError, ValueError, OverflowError):
+            # A field of the wrong type that a handler did not check (a list where a
+            # number goes): the client's mistake, answered as one, and logged so the
+            # handler gets its own check.
+            logger.warning("frame %r refused on a bad field", frame.get("type"), exc_info=True)
+            await self.send_error("bad_frame", "A field of the frame has the wrong type.", client_msg_id=_echoable(frame.get("client_msg_id")))
 
     async def handle_frame(self, frame: dict) -> None:
         handler_name = self.handlers.get(frame["type"])

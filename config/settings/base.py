@@ -213,6 +213,8 @@ REST_FRAMEWORK = {
     # Throttles key on REMOTE_ADDR, never on a client-sent X-Forwarded-For (which anyone
     # can rotate); behind a proxy uvicorn's --proxy-headers sets REMOTE_ADDR.
     "NUM_PROXIES": 0,
+    # Strict JSON (no NaN/Infinity, NUL, lone surrogates; depth <= 32): a 400, never a 500.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.StrictJSONParser", "rest_framework.parsers.FormParser", "rest_framework.parsers.MultiPartParser"],
 }
 # Rate limits (tenants.throttles), "<count>/<second|minute|hour|day>"; 429 + Retry-After.
 RATE_LIMITS = {
