@@ -14,6 +14,7 @@ with --proxy-headers and --forwarded-allow-ips so it is the client's, not the pr
 
 from django.conf import settings
 from django.db import connection
+from django.http import HttpResponse, JsonResponse
 from rest_framework.throttling import SimpleRateThrottle
 
 
@@ -74,3 +75,22 @@ class ConversationCreateBrandThrottle(_SettingsRateThrottle):
 
 
 CONVERSATION_CREATE_THROTTLES = [ConversationCreateIPThrottle, ConversationCreateBrandThrottle]
+
+
+# --- Sign-in forms (django-axes calls these; settings AXES_*) ----------------------------
+
+def client_address(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def login_lockout_response(request, original_response=None, credentials=None):
+    """429 with Retry-After for a locked-out sign-in: JSON for API callers, a short page
+    for the login forms."""
+    retry_after = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    detail = "Too many failed sign-ins. Try again later."
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        response = JsonResponse({"detail": detail, "code": "rate_limited"}, status=429)
+    else:
+        response = HttpResponse(f"<!doctype html><title>Too many attempts</title><p>{detail}</p>", status=429)
+    response["Retry-After"] = retry_after
+    return response

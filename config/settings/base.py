@@ -1,5 +1,6 @@
 """Settings shared by every environment. Deployment values come from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,6 +35,7 @@ THIRD_PARTY_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served by us: no CDN at run time
     "haystack",
+    "axes",  # failed sign-ins per address and per username (login forms, both admins)
 ]
 # Public schema: brands and domains, users and staffing, the routing state.
 PLATFORM_APPS = [
@@ -66,6 +68,8 @@ PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 
 AUTH_USER_MODEL = "helpdesk.User"
+# Axes first: it refuses a locked-out address or username before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/agent/login/"
 LOGIN_REDIRECT_URL = "/agent/"
 
@@ -82,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -281,3 +287,16 @@ ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT = env.int("ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT
 # died without closing it is gone within TTL + one sweep (5 s), well inside a minute.
 PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=10.0)
 PRESENCE_SOCKET_TTL_SECONDS = env.float("PRESENCE_SOCKET_TTL_SECONDS", default=30.0)
+
+# Sign-in limits (django-axes): after AXES_FAILURE_LIMIT wrong passwords from one address,
+# or for one username from anywhere, sign-in answers 429 with Retry-After for the cool-off,
+# even with the right password. The counts live in the Redis cache (keys carry the schema,
+# so a brand admin's failures count on that brand's host only). REMOTE_ADDR is the address
+# (no ipware; behind a proxy run uvicorn with --proxy-headers).
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tenants.throttles.login_lockout_response"
+AXES_CLIENT_IP_CALLABLE = "tenants.throttles.client_address"
