@@ -169,3 +169,18 @@ class SocketOriginMiddleware:
         if host is None:
             return False
         return (await _resolve_host(host)).kind != "unknown"
+
+
+class FramablePageMiddleware:
+    """Pages marked @xframe_options_exempt (the chat page, framed by the widget on the
+    brand's own site) may be framed by anyone: the CSP's frame-ancestors follows the same
+    mark, so the two headers cannot disagree. Every other page keeps 'none'."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(response, "xframe_options_exempt", False):
+            response._csp_replace = {**getattr(response, "_csp_replace", {}), "frame-ancestors": ["*"]}
+        return response
