@@ -89,6 +89,9 @@ def agent_connected(*, agent: AgentProfile, socket_id: str) -> None:
     now = timezone.now()
     with transaction.atomic():
         agent_state_get(agent=agent)
+        # The agent's state first, then its sockets, everywhere: one lock order, so two
+        # of these (or a TRUNCATE in tests) never deadlock.
+        AgentState.objects.select_for_update().filter(agent=agent).first()
         AgentSocket.objects.update_or_create(channel_name=socket_id, defaults={"agent": agent, "connected_at": now, "last_seen": now})
         _connections_recount(agent_id=agent.id, now=now)
 
@@ -100,6 +103,8 @@ def agent_socket_heartbeat(*, agent_id: int, socket_id: str, now=None) -> None:
     if AgentSocket.objects.filter(channel_name=socket_id).update(last_seen=now):
         return
     with transaction.atomic():
+        if AgentState.objects.select_for_update().filter(agent_id=agent_id).first() is None:
+            return
         AgentSocket.objects.update_or_create(channel_name=socket_id, defaults={"agent_id": agent_id, "connected_at": now, "last_seen": now})
         _connections_recount(agent_id=agent_id, now=now)
 
@@ -107,6 +112,7 @@ def agent_socket_heartbeat(*, agent_id: int, socket_id: str, now=None) -> None:
 def agent_disconnected(*, agent_id: int, socket_id: str) -> None:
     """The last connection closing starts the grace period; the sweep turns it to away."""
     with transaction.atomic():
+        AgentState.objects.select_for_update().filter(agent_id=agent_id).first()
         AgentSocket.objects.filter(channel_name=socket_id).delete()
         _connections_recount(agent_id=agent_id, now=timezone.now())
 
@@ -122,6 +128,7 @@ def presence_sweep(*, now=None) -> int:
     stale = AgentSocket.objects.filter(last_seen__lt=now - _socket_ttl())
     for agent_id in set(stale.values_list("agent_id", flat=True)):
         with transaction.atomic():
+            AgentState.objects.select_for_update().filter(agent_id=agent_id).first()
             AgentSocket.objects.filter(agent_id=agent_id, last_seen__lt=now - _socket_ttl()).delete()
             state = _connections_recount(agent_id=agent_id, now=now)
             if state is not None and state.connections == 0 and state.away_due_at is not None:
