@@ -131,7 +131,9 @@ def prechat_validate(*, data: dict, identity: Identity | None, asks: dict | None
         errors["product_id"] = _("Enter the product ID.")
     elif len(product_id) > MAX_PRODUCT_ID or "\x00" in product_id:
         errors["product_id"] = _("Keep the product ID under %(max)s characters.") % {"max": MAX_PRODUCT_ID}
-    category = Category.objects.filter(slug=category_slug, is_active=True).first() if category_slug else None
+    # A non-text category comes back from _text as "\x00invalid": PostgreSQL refuses NUL in
+    # a query parameter (a 500), so such a slug is never looked up.
+    category = Category.objects.filter(slug=category_slug, is_active=True).first() if category_slug and "\x00" not in category_slug else None
     if category is None and category_slug:
         errors["category"] = _("Choose one of the listed topics.")
     elif category is None and asks["category"] == PrechatAsk.REQUIRED:

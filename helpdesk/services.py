@@ -1,11 +1,15 @@
-"""Writes on people: users, agent profiles, staffing."""
+"""Writes on people (public schema): users, agent profiles, staffing, and revoking them."""
 
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.contrib.sessions.models import Session
+from django.db import models, transaction
+from django.utils import timezone
 
+from realtime import events
+from realtime.publish import publish_on_commit
 from tenants.models import Brand
 
-from .models import ACCOUNT_MANAGER_GROUP, AgentProfile, Staffing, User
+from .models import ACCOUNT_MANAGER_GROUP, AgentProfile, AgentToken, Staffing, User
 
 ACCOUNT_MANAGER_APPS = ("tenants", "helpdesk", "knowledge", "chat", "surveys", "routing")
 
@@ -45,3 +49,54 @@ def staffing_upsert(*, agent: AgentProfile, brand: Brand, role: str = Staffing.R
         agent=agent, brand=brand, defaults={"role": role, "categories": categories or []}
     )
     return staffing
+
+
+# --- Revocation ----------------------------------------------------------------------
+# Each revocation writes, then tells the user's sockets (realtime.groups.user_group) on
+# commit; the agent socket re-checks the user, its token and its staffings and closes or
+# drops the brand (workspace.consumers.AgentConsumer.access_revoked).
+
+class AccessRevokedReason(models.TextChoices):
+    USER_DEACTIVATED = "user_deactivated", "User deactivated"
+    TOKEN_REVOKED = "token_revoked", "Agent token revoked"
+    STAFFING_REMOVED = "staffing_removed", "Staffing removed"
+
+
+def _sessions_delete_for_user(*, user_id: int) -> int:
+    """Delete the user's sessions. Sessions are signed blobs keyed by a random id, so
+    finding a user's means decoding each live one: fine for an admin action; a user
+    index would be the next step at many thousands of live sessions."""
+    doomed = [
+        session.session_key
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if str(session.get_decoded().get("_auth_user_id")) == str(user_id)
+    ]
+    Session.objects.filter(session_key__in=doomed).delete()
+    return len(doomed)
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """Disable the user: no sign-in, no token, no session, and their open sockets close."""
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    _sessions_delete_for_user(user_id=user.pk)
+    publish_on_commit(events.access_revoked(user_id=user.pk, reason=AccessRevokedReason.USER_DEACTIVATED))
+    return user
+
+
+@transaction.atomic
+def agent_token_revoke(*, token: AgentToken) -> None:
+    """Delete the token; sockets authenticated with it close."""
+    user_id = token.user_id
+    AgentToken.objects.filter(pk=token.pk).delete()
+    publish_on_commit(events.access_revoked(user_id=user_id, reason=AccessRevokedReason.TOKEN_REVOKED))
+
+
+@transaction.atomic
+def staffing_remove(*, staffing: Staffing) -> None:
+    """Take the agent off the brand; their sockets drop the brand's queue and chats."""
+    user_id = AgentProfile.objects.filter(pk=staffing.agent_id).values_list("user_id", flat=True).first()
+    Staffing.objects.filter(pk=staffing.pk).delete()
+    if user_id is not None:
+        publish_on_commit(events.access_revoked(user_id=user_id, reason=AccessRevokedReason.STAFFING_REMOVED))

@@ -16,6 +16,7 @@ class AgentState(models.Model):
     presence_changed_at = models.DateTimeField(auto_now_add=True)
     # Chats held or offered, across every brand; never above the profile's capacity.
     active_chats = models.PositiveSmallIntegerField(default=0)
+    # The number of AgentSocket rows, kept beside them for the admin and the sweep's query.
     connections = models.PositiveSmallIntegerField(default=0)
     away_due_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="Set when the last connection closes.")
     last_assigned_at = models.DateTimeField(null=True, blank=True)
@@ -23,6 +24,22 @@ class AgentState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent}: {self.presence} ({self.active_chats})"
+
+
+class AgentSocket(models.Model):
+    """One live agent socket, by its channel name, with the last heartbeat its consumer sent.
+
+    Presence counts these rows, not open/close events: a socket whose server died without
+    closing it (SIGKILL, a lost machine) stops refreshing `last_seen`, and the sweep
+    deletes it (routing.services.presence_sweep)."""
+
+    channel_name = models.CharField(max_length=200, primary_key=True)
+    agent = models.ForeignKey("helpdesk.AgentProfile", on_delete=models.CASCADE, related_name="sockets")
+    connected_at = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.agent_id}: {self.channel_name}"
 
 
 class QueueEntry(models.Model):

@@ -16,11 +16,14 @@ RECENT_HISTORY_MAX_AGE = timedelta(days=14)
 
 
 def eligible_agent_states(*, brand_id: int, category: str):
-    """Online agents staffed (as agents) on the brand for the category, below capacity."""
+    """Online, active agents staffed (as agents) on the brand for the category.
+
+    A disabled user is never offered a chat, whatever their presence row still says
+    (routing_offer_batch, migration 0004, has the same rule)."""
     staffed = Q(agent__staffings__brand_id=brand_id, agent__staffings__role=Staffing.Role.AGENT) & (
         Q(agent__staffings__categories__len=0) | Q(agent__staffings__categories__contains=[category])
     )
-    return AgentState.objects.filter(staffed, presence=AgentState.Presence.ONLINE)
+    return AgentState.objects.filter(staffed, presence=AgentState.Presence.ONLINE, agent__user__is_active=True)
 
 
 def connected_agent_exists(*, brand_id: int, category: str) -> bool:

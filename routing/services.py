@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -20,7 +21,7 @@ from realtime.publish import events_batched, publish_on_commit
 from tenants.models import Brand
 from tenants.selectors import brand_list_active
 
-from .models import AgentState, PresenceInterval, QueueEntry, RoundRobinCursor
+from .models import AgentSocket, AgentState, PresenceInterval, QueueEntry, RoundRobinCursor
 from .selectors import eligible_agent_states
 
 logger = logging.getLogger(__name__)
@@ -74,27 +75,74 @@ def _presence_interval_record(*, agent_id: int, presence: str, at) -> None:
         PresenceInterval.objects.create(agent_id=agent_id, presence=presence, started_at=at)
 
 
-def agent_connected(*, agent: AgentProfile) -> None:
+def _socket_ttl() -> timedelta:
+    return timedelta(seconds=settings.PRESENCE_SOCKET_TTL_SECONDS)
+
+
+def _connections_recount(*, agent_id: int, now) -> AgentState | None:
+    """Inside a transaction: lock the agent's state and set its count from the live rows;
+    the last one gone starts the grace period of an online agent."""
+    state = AgentState.objects.select_for_update().filter(agent_id=agent_id).first()
+    if state is None:
+        return None
+    state.connections = AgentSocket.objects.filter(agent_id=agent_id).count()
+    if state.connections:
+        state.away_due_at = None
+    elif state.presence == AgentState.Presence.ONLINE and state.away_due_at is None:
+        state.away_due_at = now + PRESENCE_GRACE
+    state.save(update_fields=["connections", "away_due_at"])
+    return state
+
+
+def agent_connected(*, agent: AgentProfile, socket_id: str) -> None:
+    """A socket of the agent opened: a row that its heartbeat keeps fresh."""
+    now = timezone.now()
     with transaction.atomic():
         agent_state_get(agent=agent)
-        AgentState.objects.filter(agent=agent).update(connections=F("connections") + 1, away_due_at=None)
+        # The agent's state first, then its sockets, everywhere: one lock order, so two
+        # of these (or a TRUNCATE in tests) never deadlock.
+        AgentState.objects.select_for_update().filter(agent=agent).first()
+        AgentSocket.objects.update_or_create(channel_name=socket_id, defaults={"agent": agent, "connected_at": now, "last_seen": now})
+        _connections_recount(agent_id=agent.id, now=now)
 
 
-def agent_disconnected(*, agent_id: int) -> None:
+def agent_socket_heartbeat(*, agent_id: int, socket_id: str, now=None) -> None:
+    """The consumer's periodic proof of life. A row the sweep took meanwhile (a database
+    outage longer than the TTL) comes back, since the socket is evidently alive."""
+    now = now or timezone.now()
+    if AgentSocket.objects.filter(channel_name=socket_id).update(last_seen=now):
+        return
+    with transaction.atomic():
+        if AgentState.objects.select_for_update().filter(agent_id=agent_id).first() is None:
+            return
+        AgentSocket.objects.update_or_create(channel_name=socket_id, defaults={"agent_id": agent_id, "connected_at": now, "last_seen": now})
+        _connections_recount(agent_id=agent_id, now=now)
+
+
+def agent_disconnected(*, agent_id: int, socket_id: str) -> None:
     """The last connection closing starts the grace period; the sweep turns it to away."""
     with transaction.atomic():
-        state = AgentState.objects.select_for_update().filter(agent_id=agent_id).first()
-        if state is None:
-            return
-        state.connections = max(0, state.connections - 1)
-        if state.connections == 0 and state.presence == AgentState.Presence.ONLINE:
-            state.away_due_at = timezone.now() + PRESENCE_GRACE
-        state.save(update_fields=["connections", "away_due_at"])
+        AgentState.objects.select_for_update().filter(agent_id=agent_id).first()
+        AgentSocket.objects.filter(channel_name=socket_id).delete()
+        _connections_recount(agent_id=agent_id, now=timezone.now())
 
 
 def presence_sweep(*, now=None) -> int:
-    """Agents whose grace period ran out go away (no new chats are routed to them)."""
+    """Sockets that stopped beating are dropped; agents whose grace period ran out go away
+    (no new chats are routed to them).
+
+    An agent left without a live socket because its sockets died (not closed) goes away
+    at once: the TTL already gave its clients time to reconnect elsewhere, and until they
+    do, an offer would go to nobody."""
     now = now or timezone.now()
+    stale = AgentSocket.objects.filter(last_seen__lt=now - _socket_ttl())
+    for agent_id in set(stale.values_list("agent_id", flat=True)):
+        with transaction.atomic():
+            AgentState.objects.select_for_update().filter(agent_id=agent_id).first()
+            AgentSocket.objects.filter(agent_id=agent_id, last_seen__lt=now - _socket_ttl()).delete()
+            state = _connections_recount(agent_id=agent_id, now=now)
+            if state is not None and state.connections == 0 and state.away_due_at is not None:
+                AgentState.objects.filter(agent_id=agent_id).update(away_due_at=now)
     count = 0
     for agent_id in AgentState.objects.filter(away_due_at__lte=now, connections=0).values_list("agent_id", flat=True):
         with transaction.atomic():

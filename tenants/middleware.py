@@ -5,12 +5,13 @@ which brand a host belongs to.
 """
 
 import json
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.http import HttpResponse, JsonResponse
+from django.http.request import split_domain_port, validate_host
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
 
@@ -19,6 +20,17 @@ from .selectors import HostResolution, host_resolve
 # Websocket close codes (4000-4999 are the application's own; see docs/protocol.md).
 WS_CLOSE_UNKNOWN_HOST = 4404
 WS_CLOSE_BRAND_SUSPENDED = 4423
+WS_CLOSE_FORBIDDEN_ORIGIN = 4403
+
+
+def host_strict(host: str) -> str | None:
+    """The Host header if it is a well-formed host[:port] that ALLOWED_HOSTS accepts, else
+    None. Django's HTTP path does this in request.get_host(); websockets bypass it, and
+    host_resolve alone would read `acme.localhost:8200@evil.com` as acme."""
+    domain, _ = split_domain_port(host or "")
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return None
+    return host
 
 
 def wants_json(request) -> bool:
@@ -92,8 +104,8 @@ class BrandHostASGIMiddleware:
         if scope["type"] != "websocket":
             return await self.inner(scope, receive, send)
         headers = dict(scope.get("headers") or [])
-        host = headers.get(b"host", b"").decode("latin-1")
-        resolution = await _resolve_host(host)
+        host = host_strict(headers.get(b"host", b"").decode("latin-1"))
+        resolution = await _resolve_host(host) if host else HostResolution(kind="unknown")
         if resolution.kind == "unknown":
             await receive()  # websocket.connect
             await send({"type": "websocket.close", "code": WS_CLOSE_UNKNOWN_HOST})
@@ -111,3 +123,64 @@ class BrandHostASGIMiddleware:
         scope["is_platform_host"] = resolution.is_platform
         scope["query"] = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         return await self.inner(scope, receive, send)
+
+
+class SocketOriginMiddleware:
+    """The Origin allow-list for sockets that a browser's cookies authenticate.
+
+    A browser sends the session cookie with any page's websocket to our host, so without
+    this check any site could open the agent socket as the signed-in agent (cross-site
+    websocket hijacking). On the paths in `cookie_paths` (the agent socket) the Origin
+    must be a host we serve: the platform or a brand. `null` and foreign origins are
+    refused at the handshake. A handshake without Origin is refused when it carries a
+    cookie; browsers always send Origin on websockets, so only non-browser clients omit
+    it, and those authenticate with an agent token in the first frame, which no other
+    site can read. Every other socket (the widget's, embedded on the brand's own site)
+    takes any origin: it carries no cookie and is authorized by its conversation token.
+    """
+
+    def __init__(self, inner, *, cookie_paths: tuple[str, ...]):
+        self.inner = inner
+        self.cookie_paths = cookie_paths
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket" and scope.get("path", "").startswith(self.cookie_paths):
+            headers = dict(scope.get("headers") or [])
+            origin = headers.get(b"origin")
+            if origin is None:
+                allowed = b"cookie" not in headers
+            else:
+                allowed = await self.origin_served(origin.decode("latin-1"))
+            if not allowed:
+                await receive()  # websocket.connect
+                await send({"type": "websocket.close", "code": WS_CLOSE_FORBIDDEN_ORIGIN})
+                return None
+        return await self.inner(scope, receive, send)
+
+    @staticmethod
+    async def origin_served(origin: str) -> bool:
+        try:
+            parts = urlsplit(origin)
+        except ValueError:
+            return False
+        if parts.scheme not in ("http", "https") or parts.path or parts.query or parts.username or parts.password:
+            return False
+        host = host_strict(parts.netloc)
+        if host is None:
+            return False
+        return (await _resolve_host(host)).kind != "unknown"
+
+
+class FramablePageMiddleware:
+    """Pages marked @xframe_options_exempt (the chat page, framed by the widget on the
+    brand's own site) may be framed by anyone: the CSP's frame-ancestors follows the same
+    mark, so the two headers cannot disagree. Every other page keeps 'none'."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(response, "xframe_options_exempt", False):
+            response._csp_replace = {**getattr(response, "_csp_replace", {}), "frame-ancestors": ["*"]}
+        return response

@@ -7,9 +7,18 @@ and the conversations the agent holds or subscribes to. See docs/protocol.md.
 Every frame about a conversation is authorized afresh (helpdesk.selectors.
 staffing_get_for_agent, then chat.selectors.conversation_get_for_agent) inside the
 block that acts on it, so a staffing removed mid-shift stops working at once.
+
+Revocation reaches an open socket through the user's group (realtime.groups.user_group):
+on `access.revoked` the consumer re-checks the user, its token and its staffings, and
+closes with 4401 or drops the brands it lost. Presence is the socket's row
+(routing.models.AgentSocket), refreshed by a heartbeat while the socket lives.
 """
 
+import asyncio
+import logging
+
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.db import close_old_connections
 
 from chat import services as chat
@@ -17,26 +26,45 @@ from chat.errors import ChatError
 from chat.messages import conversation_read, message_send, seq_parse
 from chat.models import Conversation, Message
 from chat.selectors import ConversationNotFound, conversation_get_for_agent, message_frame, messages_after
+from helpdesk.models import AgentToken, User
 from helpdesk.selectors import StaffingNotFound, agent_get_for_user, agent_token_user, staffing_get_for_agent, staffings_for_agent
 from realtime import events
-from realtime.groups import agent_group, brand_queue_group, conversation_group
-from realtime.socket import CLOSE_UNAUTHORIZED, CLOSE_WRONG_HOST, FrameError, JsonFrameConsumer
+from realtime.groups import agent_group, brand_queue_group, conversation_group, user_group
+from realtime.socket import CLOSE_UNAUTHORIZED, CLOSE_WRONG_HOST, DatabaseUnavailable, FrameError, JsonFrameConsumer, database_retrying
 from routing import services as routing
 from routing.models import QueueEntry
 
+logger = logging.getLogger(__name__)
+
+# Close code for "the server cannot serve this socket now; reconnect later" (RFC 6455).
+CLOSE_TRY_AGAIN_LATER = 1013
+
 
 @database_sync_to_async
-def _agent_session(user, token):
+def _agent_session(user, token, socket_id):
     close_old_connections()
     if token:
         user = agent_token_user(raw=token)
     agent = agent_get_for_user(user=user)
     if agent is None:
         return None
-    routing.agent_connected(agent=agent)
+    routing.agent_connected(agent=agent, socket_id=socket_id)
     staffings = staffings_for_agent(agent=agent)
     held = list(QueueEntry.objects.filter(agent=agent, state=QueueEntry.State.ASSIGNED).select_related("brand"))
     return agent, {s.brand.slug: s.brand for s in staffings}, [(e.brand.schema_name, e.conversation_id) for e in held]
+
+
+@database_sync_to_async
+def _access_recheck(user_id, token_hash):
+    """After a revocation: the brands the socket may still serve, or None to close it."""
+    close_old_connections()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or (token_hash is not None and not AgentToken.objects.filter(key_hash=token_hash, user=user).exists()):
+        return None
+    agent = agent_get_for_user(user=user)
+    if agent is None:
+        return None
+    return {s.brand.slug: s.brand for s in staffings_for_agent(agent=agent)}
 
 
 def _conversation(agent, brand_slug, conversation_id):
@@ -99,6 +127,8 @@ class AgentConsumer(JsonFrameConsumer):
 
     async def connect(self):
         self.agent = None
+        self.token_hash = None
+        self.heartbeat = None
         self.brands: dict = {}
         self.groups_joined: set[str] = set()
         if not self.scope.get("is_platform_host"):
@@ -107,15 +137,22 @@ class AgentConsumer(JsonFrameConsumer):
         await self.accept()
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
-            await self._start(user=user, token=None)
+            try:
+                await self._start(user=user, token=None)
+            except DatabaseUnavailable:
+                await self.send_error("unavailable", "The service is briefly unavailable; reconnect.")
+                await self.close(code=CLOSE_TRY_AGAIN_LATER)
 
     async def _start(self, *, user, token) -> bool:
-        session = await _agent_session(user, token)
+        session = await database_retrying(_agent_session, user, token, self.channel_name)
         if session is None:
             await self.send_error("unauthorized", "Sign in as an agent.")
             await self.close(code=CLOSE_UNAUTHORIZED)
             return False
         self.agent, self.brands, held = session
+        self.token_hash = AgentToken.hash(token) if token else None
+        self.heartbeat = asyncio.create_task(self._beat())
+        await self._join(user_group(user_id=self.agent.user_id))
         await self._join(agent_group(agent_id=self.agent.id))
         for brand in self.brands.values():
             await self._join(brand_queue_group(schema=brand.schema_name))
@@ -133,11 +170,48 @@ class AgentConsumer(JsonFrameConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.add(group)
 
+    async def _beat(self) -> None:
+        """Refresh this socket's presence row while it lives; a database outage skips a
+        beat, it does not end the socket (the row comes back on the next one)."""
+        while True:
+            await asyncio.sleep(settings.PRESENCE_HEARTBEAT_SECONDS)
+            try:
+                await database_sync_to_async(routing.agent_socket_heartbeat)(agent_id=self.agent.id, socket_id=self.channel_name)
+            except Exception:
+                logger.warning("agent socket heartbeat failed", exc_info=True)
+
     async def disconnect(self, code):
+        if getattr(self, "heartbeat", None) is not None:
+            self.heartbeat.cancel()
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
         if getattr(self, "agent", None) is not None:
-            await database_sync_to_async(routing.agent_disconnected)(agent_id=self.agent.id)
+            try:
+                await database_retrying(database_sync_to_async(routing.agent_disconnected), agent_id=self.agent.id, socket_id=self.channel_name)
+            except DatabaseUnavailable:
+                pass  # the row stops beating and the presence sweep takes it
+
+    async def access_revoked(self, event):
+        """The user was disabled, a token revoked or a staffing removed: check again."""
+        try:
+            brands = await database_retrying(_access_recheck, self.agent.user_id, self.token_hash)
+        except DatabaseUnavailable:
+            # Fail closed: a revocation we cannot verify ends the socket; the client
+            # reconnects and is authorized afresh.
+            brands = None
+        if brands is None:
+            await self.send_error("unauthorized", "Access was revoked.")
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        lost = {slug: brand for slug, brand in self.brands.items() if slug not in brands}
+        self.brands = brands
+        for brand in lost.values():
+            prefix = f"{brand.schema_name}."
+            for group in [g for g in self.groups_joined if g.startswith(prefix)]:
+                await self.channel_layer.group_discard(group, self.channel_name)
+                self.groups_joined.discard(group)
+        if lost:
+            await self.send_json({"type": "access.changed", "brands": sorted(self.brands), "removed": sorted(lost)})
 
     async def handle_frame(self, frame):
         if self.agent is None and frame["type"] != "auth":
@@ -227,7 +301,7 @@ class AgentConsumer(JsonFrameConsumer):
     async def on_presence(self, frame):
         presence = frame.get("presence")
         try:
-            await database_sync_to_async(routing.presence_set)(agent=self.agent, presence=presence)
+            await database_retrying(database_sync_to_async(routing.presence_set), agent=self.agent, presence=presence)
         except routing.RoutingError as exc:
             raise FrameError(exc.code, exc.detail) from exc
 

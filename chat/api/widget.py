@@ -20,6 +20,7 @@ from knowledge.selectors import article_payload, articles_by_ids
 from routing.selectors import queue_place
 from surveys.selectors import survey_for_conversation
 from surveys.services import SurveyError, survey_answer
+from tenants.throttles import CONVERSATION_CREATE_THROTTLES
 
 from .serializers import ConversationOut, DetailOut, MessageInput, MessageListOut, MessageOut, PlaceOut, PrechatInput
 
@@ -112,6 +113,8 @@ class ConfigView(WidgetView):
 
 
 class ConversationCreateView(WidgetView):
+    throttle_classes = CONVERSATION_CREATE_THROTTLES
+
     @extend_schema(
         request=PrechatInput,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, description="The client's key for this start (16-64 of A-Z a-z 0-9 - _); the same key answers with the same conversation and token (200).")],

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Deployment values come from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -35,6 +36,8 @@ THIRD_PARTY_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets served by us: no CDN at run time
     "django_filters",
     "haystack",
+    "csp",
+    "axes",  # failed sign-ins per address and per username (login forms, both admins)
 ]
 # Public schema: brands and domains, users and staffing, the routing state.
 PLATFORM_APPS = [
@@ -69,13 +72,17 @@ PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 
 AUTH_USER_MODEL = "helpdesk.User"
+# Axes first: it refuses a locked-out address or username before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/agent/login/"
 LOGIN_REDIRECT_URL = "/agent/"
 
 MIDDLEWARE = [
-    "tenants.middleware.BrandHostMiddleware",
+    # Static files first: they need no brand and no database, so /static/ answers even
+    # when host resolution cannot (a database outage, an exhausted pool).
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tenants.middleware.BrandHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "chat.locale.CustomerLocaleMiddleware",
@@ -84,6 +91,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # After CSP, so it sees the response first: pages exempt from X-Frame-Options (the
+    # chat page) get `frame-ancestors *` instead of 'none'.
+    "tenants.middleware.FramablePageMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -108,12 +121,32 @@ ASGI_APPLICATION = "config.asgi.application"
 # --- Data stores --------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/helpdesk")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
-# Persistent connections: opening one per websocket frame costs more than the frame's
-# own queries. Health checks would add a round trip to every frame; without them a
-# connection the server closed fails one request (a message send gets an error frame and
-# the client retries it with the same client_msg_id) and is then replaced.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
+# Django's psycopg pool, one per server process, shared by every thread. Under ASGI each
+# request runs in a thread of its own context, and with CONN_MAX_AGE > 0 every such thread
+# kept its connection past its age: bursts took PostgreSQL to "too many clients". With the
+# pool a request or a socket frame checks a connection out and gives it back when it ends
+# (CONN_MAX_AGE=0, which Django requires with a pool), so one process never holds more than
+# DB_POOL_MAX_SIZE; past that, requests wait up to DB_POOL_TIMEOUT for one instead of
+# opening more. The pool keeps the connections open, so a frame pays a check-out, not a
+# connect (docs/benchmarks.md: message latency). The process's whole bound, with the
+# message path's own async connections, is DB_POOL_MAX_SIZE + ASYNC_DB_POOL_SIZE
+# (docs/scaling.md). DB_POOL=false falls back to a connection per request, closed after.
+DB_POOL = env.bool("DB_POOL", default=True)
+DB_POOL_MIN_SIZE = env.int("DB_POOL_MIN_SIZE", default=2)
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
+DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=10.0)
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The pool hands out only connections that passed its own check on return; health checks
+# on every check-out would add a round trip to every frame.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+if DB_POOL:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": DB_POOL_MIN_SIZE,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": DB_POOL_TIMEOUT,
+        # Idle connections above min_size are closed after this long.
+        "max_idle": env.float("DB_POOL_MAX_IDLE", default=60.0),
+    }
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -199,6 +232,8 @@ REST_FRAMEWORK = {
     # Throttles count the client address DRF sees: X-Forwarded-For is trusted only for as
     # many proxies as are really in front (else any client could pick its own address).
     "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
+    # Strict JSON (no NaN/Infinity, NUL, lone surrogates; depth <= 32): a 400, never a 500.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.StrictJSONParser", "rest_framework.parsers.FormParser", "rest_framework.parsers.MultiPartParser"],
 }
 # The integration APIs (brand and platform, tenants.api.conventions): rates per caller (a
 # brand API key or a staff token) and per client address, and the largest body accepted.
@@ -209,6 +244,22 @@ API_THROTTLE_RATES = {
 API_MAX_REQUEST_BYTES = env.int("API_MAX_REQUEST_BYTES", default=256 * 1024)
 # How long an Idempotency-Key's first answer is replayed (pruned hourly by beat).
 API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
+# Rate limits (tenants.throttles), "<count>/<second|minute|hour|day>"; 429 + Retry-After.
+RATE_LIMITS = {
+    "agent_token_ip": env("RATE_AGENT_TOKEN_IP", default="20/minute"),
+    "agent_token_username": env("RATE_AGENT_TOKEN_USERNAME", default="10/minute"),
+    "conversation_create_ip": env("RATE_CONVERSATION_CREATE_IP", default="20/minute"),
+    "conversation_create_brand": env("RATE_CONVERSATION_CREATE_BRAND", default="600/minute"),
+}
+# Frames per socket (realtime.socket): a bucket of SOCKET_FRAME_BURST refilled at
+# SOCKET_FRAME_RATE per second; far above what a person's client sends (a message or a
+# typing change every few seconds), and above bench/message_latency's 300 frames in a
+# row on one socket; it stops a runaway or hostile client, not a busy one. The bucket:
+# SOCKET_FRAME_RATE per second. A frame over it gets an `error` frame `rate_limited`;
+# a socket that keeps sending SOCKET_FRAME_STRIKES frames over it is closed (4429).
+SOCKET_FRAME_RATE = env.float("SOCKET_FRAME_RATE", default=50.0)
+SOCKET_FRAME_BURST = env.float("SOCKET_FRAME_BURST", default=500.0)
+SOCKET_FRAME_STRIKES = env.int("SOCKET_FRAME_STRIKES", default=20)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",
     "DESCRIPTION": "Widget, agent, brand and platform APIs of the live-chat helpdesk.",
@@ -266,3 +317,53 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 # Addresses or networks a webhook may reach although they are not public (development
 # only: e.g. "127.0.0.1" for a receiver on this machine). Empty in production.
 WEBHOOK_ALLOWED_DESTINATIONS = env.list("WEBHOOK_ALLOWED_DESTINATIONS", default=[])
+
+# Presence from live sockets (routing.models.AgentSocket): each agent socket refreshes its
+# row this often, and the sweep drops rows older than the TTL, so a socket whose server
+# died without closing it is gone within TTL + one sweep (5 s), well inside a minute.
+PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=10.0)
+PRESENCE_SOCKET_TTL_SECONDS = env.float("PRESENCE_SOCKET_TTL_SECONDS", default=30.0)
+
+# Sign-in limits (django-axes): after AXES_FAILURE_LIMIT wrong passwords from one address,
+# or for one username from anywhere, sign-in answers 429 with Retry-After for the cool-off,
+# even with the right password. The counts live in the Redis cache (keys carry the schema,
+# so a brand admin's failures count on that brand's host only). REMOTE_ADDR is the address
+# (no ipware; behind a proxy run uvicorn with --proxy-headers).
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tenants.throttles.login_lockout_response"
+AXES_CLIENT_IP_CALLABLE = "tenants.throttles.client_address"
+
+# --- Security headers ----------------------------------------------------------------
+# A Content-Security-Policy on every page (django-csp): scripts and styles only from our
+# own origin, no inline script anywhere (the templates load ES modules by src). Inline
+# style *attributes* are allowed (style-src-attr), since the support page sets the brand
+# colour as a CSS variable on <body>; <style> blocks and inline script are not. Nothing
+# may frame our pages (frame-ancestors 'none', and X-Frame-Options DENY) except the chat
+# page, which the widget frames on the brand's own site (FramablePageMiddleware). The API
+# docs (Swagger UI's own inline bootstrap script) are left out of the policy.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:", "https:"],
+        "font-src": [SELF],
+        # 'self' covers ws:/wss: to the same host (the sockets).
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"

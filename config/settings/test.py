@@ -54,3 +54,10 @@ STORAGES = {
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tests make many conversations and tokens from 127.0.0.1; the rate-limit tests set
+# their own, lower, limits.
+RATE_LIMITS = {scope: "100000/minute" for scope in ("agent_token_ip", "agent_token_username", "conversation_create_ip", "conversation_create_brand")}
+# Other tests sign in many times with client.login() (no request for axes to read); the
+# sign-in limit tests switch axes on for themselves.
+AXES_ENABLED = False

@@ -37,7 +37,7 @@ def brand_with_timeouts(brand: Brand, *, cooldown: int = OFFER_TIMEOUT, policy: 
 def connected_agents(brand, n):
     agents = [agent_staffed(brand, online=True) for _ in range(n)]
     for agent in agents:
-        services.agent_connected(agent=agent)
+        services.agent_connected(agent=agent, socket_id=f"liveness-{agent.id}")
     return agents
 
 
@@ -140,7 +140,7 @@ def test_an_agent_who_drops_off_does_not_hold_the_chat_from_a_connected_colleagu
 
     def first_holder_disconnects(*, entry, now):
         if entry.state == QueueEntry.State.OFFERED and not dropped:
-            services.agent_disconnected(agent_id=entry.offered_agent_id)
+            services.agent_disconnected(agent_id=entry.offered_agent_id, socket_id=f"liveness-{entry.offered_agent_id}")
             dropped.append(entry.offered_agent_id)
 
     longest, offers = longest_unserved(brand, agents_act=first_holder_disconnects)
@@ -155,14 +155,14 @@ def test_an_agent_who_drops_off_does_not_hold_the_chat_from_a_connected_colleagu
 def test_a_free_colleague_gets_the_chat_before_the_decliner_is_asked_again(alpha):
     brand = brand_with_timeouts(alpha)
     decliner = agent_staffed(brand, online=True)
-    services.agent_connected(agent=decliner)
+    services.agent_connected(agent=decliner, socket_id="liveness-decliner")
     conversation_id = next(_conversation_ids)
     services.queue_enter(brand=brand, conversation_id=conversation_id, category="general", customer_name="Cus", summary="help")
     now = timezone.now()
     services.dispatch(brand=brand, now=now)
     services.offer_decline(agent=decliner, brand=brand, conversation_id=conversation_id, now=now)
     colleague = agent_staffed(brand, online=True)
-    services.agent_connected(agent=colleague)
+    services.agent_connected(agent=colleague, socket_id="liveness-colleague")
     later = now + timedelta(seconds=OFFER_TIMEOUT + 1)
     # The colleague, holding the offer, is past the cool-down: the decliner stays passed.
     QueueEntry.objects.filter(brand=brand, conversation_id=conversation_id).update(offer_expires_at=later + SWEEP)

@@ -22,6 +22,7 @@ from helpdesk.models import AgentToken
 from helpdesk.selectors import agent_get_for_user, agent_get_on_brand
 from routing import services as routing
 from routing.models import AgentState
+from tenants.throttles import AGENT_TOKEN_THROTTLES
 
 from . import base
 from .. import selectors
@@ -328,6 +329,7 @@ class TokenInput(serializers.Serializer):
 class TokenCreateView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
+    throttle_classes = AGENT_TOKEN_THROTTLES
 
     @extend_schema(request=TokenInput, responses={201: TokenOut, 400: ErrorOut})
     def post(self, request):
