@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from routing import services
-from routing.models import AgentState, QueueEntry
+from routing.models import AgentSocket, AgentState, QueueEntry
 from tenants.models import Brand
 from tests.factories import agent_staffed
 
@@ -68,6 +68,9 @@ def longest_unserved(brand, *, agents_act) -> tuple[timedelta, list[int]]:
     unserved_since, longest, offers, last_offer = None, timedelta(0), [], None
     for _ in range(TICKS):
         now += SWEEP
+        # Live sockets beat (every 10 s in a real workspace): the sweep's clock moves on
+        # here, so the beat must too, or every socket would look dead.
+        AgentSocket.objects.update(last_seen=now)
         services.routing_tick(now=now)
         entry = QueueEntry.objects.get(brand=brand, conversation_id=conversation_id)
         if entry.state == QueueEntry.State.OFFERED and (entry.offered_agent_id, entry.offer_expires_at) != last_offer:
@@ -181,8 +184,10 @@ def test_without_a_cool_down_run_out_the_decliner_is_not_asked_again(alpha):
     now = timezone.now()
     services.dispatch(brand=brand, now=now)
     services.offer_decline(agent=agent, brand=brand, conversation_id=conversation_id, now=now)
+    AgentSocket.objects.update(last_seen=now + timedelta(seconds=OFFER_TIMEOUT - 1))  # the socket beats
     services.routing_tick(now=now + timedelta(seconds=OFFER_TIMEOUT - 1))
     assert QueueEntry.objects.get(brand=brand, conversation_id=conversation_id).state == QueueEntry.State.WAITING
+    AgentSocket.objects.update(last_seen=now + timedelta(seconds=OFFER_TIMEOUT))
     services.routing_tick(now=now + timedelta(seconds=OFFER_TIMEOUT))
     entry = QueueEntry.objects.get(brand=brand, conversation_id=conversation_id)
     assert (entry.state, entry.offered_agent_id) == (QueueEntry.State.OFFERED, agent.id)
