@@ -83,6 +83,7 @@ def conversation_start(*, brand: Brand, data: dict, identity_token: str | None =
             product_id=prechat.product_id,
             custom_fields=prechat.custom_fields,
             suggested_article_ids=[article.id for article in suggestions],
+            suggestion_scores={str(a.id): {"score": a.suggestion_score, "why": a.suggestion_why} for a in suggestions},
         )
     return StartedConversation(conversation=conversation, token=token, suggestions=suggestions)
 
