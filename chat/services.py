@@ -15,8 +15,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from helpdesk.models import AgentProfile
-from knowledge.models import Article
-from knowledge.selectors import suggestions_for
+from knowledge.models import Article, SuggestionOutcome
+from knowledge.selectors import articles_linked_in, suggestions_for
 from knowledge.services import suggestion_outcome_record
 from realtime import events
 from realtime.publish import publish_on_commit
@@ -29,7 +29,7 @@ from tenants.selectors import brand_is_open
 from .errors import ChatError
 from .identity import Identity, IdentityError, identity_verify
 from .messages import system_message_add
-from .models import AgentSegment, Conversation
+from .models import AgentSegment, Conversation, Message
 from .prechat import prechat_validate
 from .segments import segment_close, segment_start
 
@@ -213,6 +213,24 @@ def _publish_ended(*, conversation: Conversation) -> None:
     publish_on_commit(events.conversation_ended(schema=connection.schema_name, conversation_id=conversation.id, state=conversation.state, ended_by=conversation.ended_by))
 
 
+def _agent_sent_articles_record(*, brand: Brand, conversation: Conversation) -> None:
+    """Help-center articles the agent sent the customer count as having solved the problem,
+    so the ranker suggests them for similar problems next time (private notes do not: the
+    customer never saw them)."""
+    bodies = list(
+        Message.objects.filter(conversation=conversation, sender=Message.Sender.AGENT, is_internal=False)
+        .filter(body__contains="/support/articles/").values_list("body", flat=True)[:50]
+    )
+    if not bodies:
+        return
+    hosts = set(brand.domains.values_list("domain", flat=True))
+    article_ids = articles_linked_in(texts=bodies, hosts=hosts)
+    if article_ids:
+        suggestion_outcome_record(
+            problem=conversation.summary, product_id=conversation.product_id, article_ids=article_ids, outcome=SuggestionOutcome.Outcome.SOLVED,
+        )
+
+
 def conversation_end(*, brand: Brand, conversation_id: int, ended_by: str, agent: AgentProfile | None = None) -> Conversation:
     """Either side ends the chat (or inactivity does); a chat that had an agent gets a survey."""
     with transaction.atomic():
@@ -231,6 +249,8 @@ def conversation_end(*, brand: Brand, conversation_id: int, ended_by: str, agent
         system_message_add(conversation_id=conversation.id, body=f"{who} ended the chat." if who else "The chat was closed after a period of inactivity.")
         freed_agent_id = routing.chat_release(brand=brand, conversation_id=conversation.id)
         _publish_ended(conversation=conversation)
+        if was_active:
+            _agent_sent_articles_record(brand=brand, conversation=conversation)
         if was_active and conversation.agent_id:
             survey_request(conversation_id=conversation.id, agent_id=conversation.agent_id)
             publish_on_commit(events.survey_requested(schema=brand.schema_name, conversation_id=conversation.id))
