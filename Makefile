@@ -6,11 +6,11 @@ PYTEST := $(VENV)/bin/pytest
 
 install: $(VENV)/.installed
 
+# requirements-nodeps.txt: packages whose declared dependencies we do not want (torch); see the file.
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.txt
-	# Packages whose declared dependencies we do not want (torch): see the file.
 	$(VENV)/bin/pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
