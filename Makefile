@@ -6,10 +6,12 @@ PYTEST := $(VENV)/bin/pytest
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+# requirements-nodeps.txt: packages whose declared dependencies we do not want (torch); see the file.
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.txt
+	$(VENV)/bin/pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
 # Debian's Chromium for the browser tests (Playwright cannot download a browser here).

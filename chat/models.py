@@ -72,6 +72,9 @@ class Conversation(models.Model):
     customer_time_zone = models.CharField(max_length=64, blank=True, help_text="The customer's browser's IANA time zone.")
 
     suggested_article_ids = ArrayField(models.IntegerField(), default=list, blank=True)
+    # As shown when the conversation started: learning moves the ranking later, and a
+    # reloaded widget must show the same scores the customer saw.
+    suggestion_scores = models.JSONField(default=dict, blank=True, help_text='Per suggested article id (a string): {"score", "why"}.')
     resolved_article = models.ForeignKey("knowledge.Article", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     agent_id = models.IntegerField(null=True, blank=True, db_index=True, help_text="helpdesk.AgentProfile id (public schema).")

@@ -5,6 +5,8 @@ from django.db import connection
 from django.db.models import Q
 
 from helpdesk.models import Staffing
+from knowledge.models import Article
+from knowledge.selectors import articles_by_ids
 
 from .models import Conversation, Message
 
@@ -42,6 +44,17 @@ def conversation_get_for_agent(*, staffing: Staffing, conversation_id, for_updat
     if conversation is None:
         raise ConversationNotFound
     return conversation
+
+
+def conversation_suggestions(*, conversation: Conversation) -> list[Article]:
+    """The articles suggested when the conversation started, still published, each with
+    the score and why it was shown with (`knowledge.selectors.article_payload` prints them)."""
+    articles = articles_by_ids(conversation.suggested_article_ids)
+    for article in articles:
+        shown = (conversation.suggestion_scores or {}).get(str(article.id))
+        if shown:
+            article.suggestion_score, article.suggestion_why = shown["score"], shown["why"]
+    return articles
 
 
 def messages_after(*, conversation: Conversation, after_seq: int, include_internal: bool, limit: int = 500) -> list[Message]:

@@ -21,8 +21,8 @@ from django.db.models import F
 from django.utils import timezone, translation
 
 from helpdesk.models import AgentProfile
-from knowledge.models import Article
-from knowledge.selectors import articles_by_ids, suggestions_for
+from knowledge.models import Article, SuggestionOutcome
+from knowledge.selectors import articles_linked_in, suggestions_for
 from knowledge.services import suggestion_outcome_record
 from realtime import events
 from realtime.publish import publish_on_commit
@@ -39,6 +39,7 @@ from .integrations import WebhookEvent, conversation_event_record
 from .messages import system_message_add
 from .models import AgentSegment, Conversation, Message
 from .prechat import prechat_validate
+from .selectors import conversation_suggestions
 from .segments import segment_close, segment_start
 
 FINISHED_STATES = (Conversation.State.ENDED, Conversation.State.ABANDONED, Conversation.State.RESOLVED_BY_ARTICLE)
@@ -150,6 +151,7 @@ def conversation_start(*, brand: Brand, data: dict, identity_token: str | None =
                 product_id=prechat.product_id,
                 custom_fields=prechat.custom_fields,
                 suggested_article_ids=[article.id for article in suggestions],
+                suggestion_scores={str(a.id): {"score": a.suggestion_score, "why": a.suggestion_why} for a in suggestions},
                 locale=translation.get_language() or "",
                 customer_time_zone=_time_zone(data.get("time_zone")),
                 last_seq=1,
@@ -185,7 +187,7 @@ def _conversation_for_client_key(*, brand: Brand, client_key: str) -> StartedCon
     return StartedConversation(
         conversation=conversation,
         token=client_key_token(schema=brand.schema_name, client_key=client_key),
-        suggestions=articles_by_ids(conversation.suggested_article_ids),
+        suggestions=conversation_suggestions(conversation=conversation),  # with the scores shown the first time
         created=False,
     )
 
@@ -323,6 +325,24 @@ def _publish_ended(*, conversation: Conversation) -> None:
     publish_on_commit(events.conversation_ended(schema=connection.schema_name, conversation_id=conversation.id, state=conversation.state, ended_by=conversation.ended_by))
 
 
+def _agent_sent_articles_record(*, brand: Brand, conversation: Conversation) -> None:
+    """Help-center articles the agent sent the customer count as having solved the problem,
+    so the ranker suggests them for similar problems next time (private notes do not: the
+    customer never saw them)."""
+    bodies = list(
+        Message.objects.filter(conversation=conversation, sender=Message.Sender.AGENT, is_internal=False)
+        .filter(body__contains="/support/articles/").values_list("body", flat=True)[:50]
+    )
+    if not bodies:
+        return
+    hosts = set(brand.domains.values_list("domain", flat=True))
+    article_ids = articles_linked_in(texts=bodies, hosts=hosts)
+    if article_ids:
+        suggestion_outcome_record(
+            problem=conversation.summary, product_id=conversation.product_id, article_ids=article_ids, outcome=SuggestionOutcome.Outcome.SOLVED,
+        )
+
+
 def conversation_end(*, brand: Brand, conversation_id: int, ended_by: str, agent: AgentProfile | None = None) -> Conversation:
     """Either side ends the chat (or inactivity does); a chat that had an agent gets a survey."""
     with transaction.atomic():
@@ -342,6 +362,8 @@ def conversation_end(*, brand: Brand, conversation_id: int, ended_by: str, agent
         freed_agent_id = routing.chat_release(brand=brand, conversation_id=conversation.id)
         conversation_event_record(conversation=conversation, event_type=WebhookEvent.CONVERSATION_ENDED)
         _publish_ended(conversation=conversation)
+        if was_active:
+            _agent_sent_articles_record(brand=brand, conversation=conversation)
         if was_active and conversation.agent_id:
             survey_request(conversation_id=conversation.id, agent_id=conversation.agent_id)
             publish_on_commit(events.survey_requested(schema=brand.schema_name, conversation_id=conversation.id))

@@ -48,12 +48,15 @@ class Article(models.Model):
         return self.title
 
 
+DEFAULT_SUGGESTION_THRESHOLD = 0.42  # fitted on the tuning half (bench/suggestions_fit.py)
+
+
 class SuggestionSettings(models.Model):
     """The brand's suggestion settings: one row per brand schema (`suggestion_settings_get`
     creates it with the defaults)."""
 
     threshold = models.FloatField(
-        default=0.24, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)],
+        default=DEFAULT_SUGGESTION_THRESHOLD, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)],
         help_text="Suggestions scoring below this are not shown; with none left the customer goes straight to an agent.",
     )
     count = models.PositiveSmallIntegerField(

@@ -9,6 +9,9 @@ A score is a weighted sum of signals, each in about [0, 1]:
   the number means the same in a 50-article and a 10,000-article help center;
 - semantic: cosine between the problem's mean word vector and the article's (title, tags
   and summary; body), so a problem sharing no word with the title can still match;
+- dense: cosine between sentence vectors of the problem and of the article's title and
+  summary from a real sentence encoder (all-MiniLM-L6-v2, knowledge/sentence_encoder.py),
+  which reads "my heel slips" as a fit problem where word vectors only see heels;
 - the category the customer picked, as a boost (they often pick the wrong one);
 - an exact product-ID match (articles list the products they apply to);
 - what happened before, in this brand only: articles that solved similar problems rise,
@@ -32,10 +35,19 @@ UNKNOWN_WORD_WEIGHT = 0.5
 TYPO_WEIGHT = 0.6  # a corrected word counts less than one the customer spelled right
 MIN_TYPO_LENGTH = 4  # shorter words have too many neighbours within two edits
 
-WEIGHTS = {"lexical": 0.55, "semantic_head": 0.45, "semantic_body": 0.25, "category": 0.06, "product": 0.15}
+# Fitted on the tuning half by bench/suggestions_fit.py, in the middle of a plateau rather
+# than on a peak: any one weight scaled by 0.75 or 1.33 keeps tuning hit@3 within 0.02. The
+# sentence encoder alone (without the word vectors) did worse on the tuning half: globex
+# hit@3 0.905 against 0.947 for both together.
+WEIGHTS = {"lexical": 0.75, "semantic_head": 0.45, "semantic_body": 0.25, "dense": 0.8, "category": 0.1, "product": 0.1}
+# The encoder reads the first 128 tokens of an article's title and summary (about 60 on
+# average here): that is where an article says what it answers, and the cost grows with
+# length (about 8 ms of CPU per 50-token article).
+DENSE_ARTICLE_TOKENS = 128
+DENSE_QUERY_TOKENS = 128
 OUTCOME_SIMILARITY = 0.75  # cosine above which an earlier problem counts as "similar"
 OUTCOME_SIGN = {"solved": 1.0, "rejected": -0.35, "helpful": 0.5, "unhelpful": -0.5}
-OUTCOME_WEIGHT = 0.3  # five solves of the same problem outweigh a close text match
+OUTCOME_WEIGHT = 0.45  # five solves of the same problem outweigh a close text match (scores reach about 1.5)
 VOTE_WEIGHT = 0.02
 RELATIVE_CUT = 0.6  # below this share of the top score a suggestion is noise beside it
 
@@ -143,9 +155,18 @@ class Scored:
 
 
 class BrandRanker:
-    def __init__(self, articles: list[ArticleDoc], outcomes: list[OutcomeDoc] | None = None, *, locale: str = "en", embedder=None):
+    def __init__(
+        self, articles: list[ArticleDoc], outcomes: list[OutcomeDoc] | None = None, *, locale: str = "en", embedder=None, encoder=None,
+        dense_vectors: np.ndarray | None = None,
+    ):
+        """`embedder`: static word vectors (knowledge.embedding); `encoder`: a sentence
+        encoder with `embed(texts, max_tokens=)` (knowledge.sentence_encoder); either may be
+        None. `dense_vectors`: the encoder's vectors of `dense_text(article)` for each
+        article, when the caller has them already (knowledge.suggest keeps them between
+        builds, so an edit re-encodes one article, not 10,000)."""
         self.analyzer = Analyzer(locale)
         self.embedder = embedder
+        self.encoder = encoder
         self.articles = articles
         self.ids = np.array([a.id for a in articles], dtype=np.int64)
         self.position = {a.id: i for i, a in enumerate(articles)}
@@ -163,6 +184,11 @@ class BrandRanker:
         if embedder is not None and articles:
             self.head_vectors = embedder.embed([f"{a.title}. {' '.join(a.tags)}. {a.summary}" for a in articles])
             self.body_vectors = embedder.embed([a.body for a in articles])
+        self.dense_vectors = None
+        if encoder is not None and articles:
+            if dense_vectors is None:
+                dense_vectors = encoder.embed([dense_text(a) for a in articles], max_tokens=DENSE_ARTICLE_TOKENS)
+            self.dense_vectors = dense_vectors
         self._outcomes_build(outcomes or [])
 
     # --- building ------------------------------------------------------------------------
@@ -228,7 +254,8 @@ class BrandRanker:
     @property
     def nbytes(self) -> int:
         """Memory of this brand's arrays (the shared model is not counted here)."""
-        total = sum(a.nbytes for a in (self.head_vectors, self.body_vectors, self.outcome_vectors) if a is not None)
+        vectors = (self.head_vectors, self.body_vectors, self.dense_vectors, self.outcome_vectors)
+        total = sum(a.nbytes for a in vectors if a is not None)
         total += sum(index.nbytes + weights.nbytes + 100 + len(stem) for stem, (index, weights) in self.postings.items())
         total += sum(60 + len(k) + 8 * len(v) for k, v in self.neighbours.items())
         return total
@@ -256,7 +283,9 @@ class BrandRanker:
         unknown = len(set(words) - {w for _, w in terms.values()})
         return [(stem, weight, word) for stem, (weight, word) in terms.items()], unknown
 
-    def score(self, problem: Problem, *, query_vector: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    def score(
+        self, problem: Problem, *, query_vector: np.ndarray | None = None, dense_query: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, dict]:
         n = len(self.articles)
         text = problem.query_text()
         terms, unknown = self._query_terms(text)
@@ -291,6 +320,12 @@ class BrandRanker:
                 # tanh: the tenth similar success adds little over the third.
                 total = total + OUTCOME_WEIGHT * np.tanh(learned) + VOTE_WEIGHT * np.tanh(learned_page / 3)
                 signals["learned"] = learned
+        if self.dense_vectors is not None and text.strip():
+            if dense_query is None:
+                dense_query = self.encoder.embed([text], max_tokens=DENSE_QUERY_TOKENS)[0]
+            dense = self.dense_vectors @ dense_query
+            signals["dense"] = dense
+            total = total + WEIGHTS["dense"] * np.maximum(dense, 0)
         if problem.category:
             total = total + WEIGHTS["category"] * (self.categories == problem.category)
         matched_product = None
@@ -339,6 +374,11 @@ class BrandRanker:
 
     def _posting_rows(self, stem: str) -> np.ndarray:
         return self.postings[stem][0]
+
+
+def dense_text(article: ArticleDoc) -> str:
+    """What the sentence encoder reads of an article (its vector is cached by this text)."""
+    return f"{article.title}. {article.summary}".strip()
 
 
 def suggestions_pick(ranked: list[Scored], *, threshold: float, count: int) -> list[Scored]:

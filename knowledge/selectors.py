@@ -1,6 +1,8 @@
 """Reads on the help center. Callers are in the brand's schema."""
 
 import logging
+import re
+from urllib.parse import urlsplit
 
 import markdown
 import nh3
@@ -78,6 +80,29 @@ def suggestions_for(
         article.suggestion_why = {"product": pick.matched_product, "words": pick.matched_words[:8]}
         result.append(article)
     return result
+
+
+# An article link as an agent pastes it: the page path alone, or a URL on one of the brand's
+# hosts. A link to another site's /support/articles/ is not this brand's article.
+# The lookbehind keeps "https://other.example/alpha.localhost/support/articles/x/" out.
+ARTICLE_LINK = re.compile(r"(?<![\w./:-])(?:(?:https?://)?([\w.-]+(?::\d+)?))?/support/articles/([-\w]+)/?", re.UNICODE)
+
+
+def articles_linked_in(*, texts: list[str], hosts: set[str]) -> list[int]:
+    """Ids of this brand's published articles linked from `texts` (each once, in order)."""
+    hosts = {h.lower().split(":")[0] for h in hosts}
+    slugs = []
+    for text in texts:
+        for match in ARTICLE_LINK.finditer(text or ""):
+            host = (match.group(1) or "").lower()
+            if host and urlsplit(f"//{host}").hostname not in hosts:
+                continue
+            if match.group(2) not in slugs:
+                slugs.append(match.group(2))
+    if not slugs:
+        return []
+    found = dict(Article.objects.filter(slug__in=slugs[:20], is_published=True).values_list("slug", "pk"))
+    return [found[s] for s in slugs if s in found]
 
 
 def help_center_search(*, query: str, limit: int = 20) -> list[Article]:

@@ -9,7 +9,15 @@ chat must not make a 10,000-article brand re-embed all its articles.
 
 While one thread rebuilds a brand, other threads keep answering from the copy they have,
 so suggestions never stop during a rebuild; the first request for a brand waits for it.
+
+The sentence encoder costs about 8 ms of CPU per article, so its article vectors outlive a
+rebuild: each is kept under a hash of the text it was computed from, in this process
+(carried from one build to the next) and in the shared cache (one value per brand, so a new
+process or a restart does not re-encode the help center). An edit re-encodes the articles
+whose title or summary changed; only the first build of a brand ever encodes them all.
 """
+
+import hashlib
 
 import logging
 import threading
@@ -19,9 +27,12 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import connection, transaction
 
+import numpy as np
+
 from .embedding import EmbeddingUnavailable, embedder_get
 from .models import Article, SuggestionOutcome
-from .ranking import ArticleDoc, BrandRanker, OutcomeDoc
+from .ranking import DENSE_ARTICLE_TOKENS, ArticleDoc, BrandRanker, OutcomeDoc, dense_text
+from .sentence_encoder import MODEL_ID, sentence_encoder_get
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +40,8 @@ ARTICLES_VERSION_KEY = "knowledge:ranker:articles"
 OUTCOMES_VERSION_KEY = "knowledge:ranker:outcomes"
 OUTCOMES_KEPT = 5000  # the most recent; embedding 5,000 short problems takes about 60 ms
 VERSION_TTL = None  # never expires: a lost version only costs one rebuild
+# 10,000 articles x 384 float32 is 15 MiB in one value; evicted, it costs one full encode.
+DENSE_VECTORS_KEY = f"knowledge:ranker:dense:{MODEL_ID}:{DENSE_ARTICLE_TOKENS}"
 
 
 @dataclass
@@ -36,6 +49,7 @@ class _Entry:
     articles_version: str
     outcomes_version: str
     ranker: BrandRanker
+    dense: dict[str, np.ndarray]  # article text hash -> sentence vector
 
 
 _rankers: dict[str, _Entry] = {}
@@ -79,6 +93,38 @@ def _embedder():
         return None
 
 
+def _encoder():
+    try:
+        return sentence_encoder_get()
+    except EmbeddingUnavailable:
+        logger.exception("No sentence encoder: suggestions go on without it")
+        return None
+
+
+def _text_key(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _dense_vectors(docs: list[ArticleDoc], known: dict[str, np.ndarray], encoder) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The articles' sentence vectors, encoding only texts neither this process nor the
+    shared cache has seen; returns them and the store to keep (the current articles' only,
+    so deleted and rewritten articles do not pile up)."""
+    keys = [_text_key(dense_text(d)) for d in docs]
+    known = dict(known)
+    if any(k not in known for k in keys):
+        shared = cache.get(DENSE_VECTORS_KEY) or {}
+        known.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in shared.items() if k not in known)
+    missing = [i for i, k in enumerate(keys) if k not in known]
+    if missing:
+        fresh = encoder.embed([dense_text(docs[i]) for i in missing], max_tokens=DENSE_ARTICLE_TOKENS)
+        known.update((keys[i], vector) for i, vector in zip(missing, fresh))
+    kept = {k: known[k] for k in keys}
+    if missing:
+        cache.set(DENSE_VECTORS_KEY, {k: v.astype(np.float32).tobytes() for k, v in kept.items()}, VERSION_TTL)
+    vectors = np.stack([kept[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, encoder.dim), dtype=np.float32)
+    return vectors, kept
+
+
 def _article_docs() -> list[ArticleDoc]:
     rows = Article.objects.filter(is_published=True).order_by("pk").values_list(
         "id", "slug", "title", "summary", "body", "tags", "category__slug", "category__name", "product_ids",
@@ -118,11 +164,16 @@ def brand_ranker_get() -> BrandRanker:
         entry = _rankers.get(schema)
         if entry and (entry.articles_version, entry.outcomes_version) == (articles_version, outcomes_version):
             return entry.ranker
+        dense = entry.dense if entry else {}
         if entry is None or entry.articles_version != articles_version:
-            ranker = BrandRanker(_article_docs(), _outcome_docs(), locale=_locale(), embedder=_embedder())
+            docs, encoder = _article_docs(), _encoder()
+            vectors = None
+            if encoder is not None and docs:
+                vectors, dense = _dense_vectors(docs, dense, encoder)
+            ranker = BrandRanker(docs, _outcome_docs(), locale=_locale(), embedder=_embedder(), encoder=encoder, dense_vectors=vectors)
         else:
             ranker = entry.ranker.with_outcomes(_outcome_docs())
-        _rankers[schema] = _Entry(articles_version, outcomes_version, ranker)
+        _rankers[schema] = _Entry(articles_version, outcomes_version, ranker, dense)
         return ranker
     finally:
         lock.release()
@@ -131,8 +182,8 @@ def brand_ranker_get() -> BrandRanker:
 def ranker_memory() -> dict[str, int]:
     """Bytes held per brand in this process, and by the shared model."""
     sizes = {schema: entry.ranker.nbytes for schema, entry in _rankers.items()}
-    embedder = _embedder()
-    sizes["(shared model)"] = embedder.nbytes if embedder else 0
+    embedder, encoder = _embedder(), _encoder()
+    sizes["(shared model)"] = (embedder.nbytes if embedder else 0) + (encoder.nbytes if encoder else 0)
     return sizes
 
 

@@ -24,7 +24,7 @@ class ArticleOut(serializers.Serializer):
     category = serializers.CharField()
     url = serializers.CharField()
     body_html = serializers.CharField(help_text="Sanitized HTML.")
-    score = serializers.FloatField(required=False, help_text="How well it matches the problem; only in the create response. Nothing under the brand's threshold is suggested.")
+    score = serializers.FloatField(required=False, help_text="How well it matches the problem, as shown when the conversation started (the create response and GET of the conversation). Nothing under the brand's threshold is suggested.")
     why = serializers.DictField(required=False, help_text="`product`: the product ID it matched, or null; `words`: the customer's words it matched.")
 
 

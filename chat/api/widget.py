@@ -14,9 +14,9 @@ from chat.messages import message_send, seq_parse
 from chat.models import Conversation, CustomField, Message
 from chat.offline import offline_message_create
 from chat.prechat import PrechatInvalid, prechat_asks
-from chat.selectors import ConversationNotFound, conversation_get_for_customer, message_frame, messages_after
+from chat.selectors import ConversationNotFound, conversation_get_for_customer, conversation_suggestions, message_frame, messages_after
 from knowledge.models import Category
-from knowledge.selectors import article_payload, articles_by_ids
+from knowledge.selectors import article_payload
 from routing.selectors import queue_place
 from surveys.selectors import survey_for_conversation
 from surveys.services import SurveyError, survey_answer
@@ -68,7 +68,7 @@ def conversation_payload(conversation: Conversation, *, brand) -> dict:
         "agent": {"id": conversation.agent_id, "name": conversation.agent_name} if conversation.agent_id else None,
         "last_seq": conversation.last_seq,
         "agent_read_seq": conversation.agent_read_seq,
-        "suggestions": [article_payload(a) for a in articles_by_ids(conversation.suggested_article_ids)],
+        "suggestions": [article_payload(a) for a in conversation_suggestions(conversation=conversation)],
         "resolved_article_id": conversation.resolved_article_id,
         "created_at": conversation.created_at.isoformat(),
         "ended_at": conversation.ended_at.isoformat() if conversation.ended_at else None,

@@ -185,6 +185,12 @@ def test_below_the_threshold_nothing_is_suggested_and_the_response_carries_score
     assert suggestions[0]["slug"] == "boot-sizing"
     assert 0 < suggestions[0]["score"] and "heel" in suggestions[0]["why"]["words"]
     assert [s["slug"] for s in suggestions] == ["boot-sizing"]  # the refund article is not padding
+    body = created.json()
+    reloaded = client.get(f"/api/widget/v1/conversations/{body['id']}", HTTP_AUTHORIZATION=f"Bearer {body['token']}", **ALPHA)
+    assert reloaded.status_code == 200
+    assert [(s["slug"], s["score"], s["why"]) for s in reloaded.json()["suggestions"]] == [
+        (s["slug"], s["score"], s["why"]) for s in suggestions
+    ]  # a reloaded widget shows what the customer saw
 
     unrelated = start(client, summary="who won the football last night")
     assert unrelated.status_code == 201 and unrelated.json()["suggestions"] == []
