@@ -43,7 +43,7 @@ drawn AS (
 INSERT INTO {s}.chat_conversation (state, token_hash, customer_name, customer_email, customer_external_id, identity_verified,
     category_id, summary, product_id, custom_fields, suggested_article_ids, resolved_article_id, agent_id, agent_name,
     last_seq, customer_read_seq, agent_read_seq, created_at, queued_at, quoted_wait_seconds, assigned_at, first_agent_reply_at,
-    ended_at, ended_by, last_activity_at, locale, customer_time_zone)
+    ended_at, ended_by, last_activity_at, locale, customer_time_zone, suggestion_scores)
 SELECT d.state, md5(%(seed)s::text || ':' || d.n::text || ':' || %(day)s::text), 'Customer ' || d.n, 'c' || d.n || '@example.com', '', false,
     (%(category_ids)s::bigint[])[d.category_index + 1], 'A problem', '', '{{}}'::jsonb,
     ARRAY[(%(article_ids)s::int[])[(d.n %% %(articles)s) + 1]], CASE WHEN d.state = 'resolved_by_article' THEN (%(article_ids)s::int[])[(d.n %% %(articles)s) + 1] END,
@@ -58,7 +58,7 @@ SELECT d.state, md5(%(seed)s::text || ':' || d.n::text || ':' || %(day)s::text),
     CASE WHEN d.state = 'ended' THEN d.created_at + interval '40 seconds' + make_interval(secs => d.wait_s + d.handle_s)
          WHEN d.state IN ('abandoned', 'resolved_by_article') THEN d.created_at + make_interval(secs => 60 + d.wait_s) END,
     CASE WHEN d.state = 'ended' THEN 'agent' WHEN d.state IN ('abandoned', 'resolved_by_article') THEN 'customer' ELSE '' END,
-    d.created_at, 'en', 'Europe/Berlin'
+    d.created_at, 'en', 'Europe/Berlin', '{{}}'::jsonb
 FROM drawn d
 RETURNING id, state, agent_id, agent_name, assigned_at, ended_at, created_at, queued_at, quoted_wait_seconds, category_id
 """
@@ -78,7 +78,10 @@ def synthetic_day_insert(*, brand: Brand, day: date, count: int, agent_ids: list
         "categories": len(category_ids), "category_ids": category_ids, "articles": len(article_ids), "article_ids": article_ids,
     }
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE made (id bigint, state text, agent_id int, agent_name text, assigned_at timestamptz, ended_at timestamptz, created_at timestamptz, queued_at timestamptz, quoted int, category_id bigint) ON COMMIT DROP")
+        # IF NOT EXISTS and TRUNCATE: inside an outer transaction (a test) the table outlives
+        # this block, since ON COMMIT waits for the outer commit.
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS made (id bigint, state text, agent_id int, agent_name text, assigned_at timestamptz, ended_at timestamptz, created_at timestamptz, queued_at timestamptz, quoted int, category_id bigint) ON COMMIT DROP")
+        cursor.execute("TRUNCATE made")
         cursor.execute(f"WITH rows AS ({_DAY_SQL.format(s=s)}) INSERT INTO made SELECT * FROM rows", params)
         # Messages: the customer's question, then (for chats) a system line and four replies.
         cursor.execute(f"""
