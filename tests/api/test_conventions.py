@@ -41,7 +41,7 @@ def test_unsupported_media_type_is_json(api_alpha):
 
 def test_malformed_json_is_400(api_alpha):
     response = api_alpha.client.post("/api/v1/canned-replies", "{not json", content_type="application/json", **api_alpha.headers)
-    assert response.status_code == 400 and response.json()["code"] == "parse_error"
+    assert response.status_code == 400 and response.json()["code"] == "bad_json"  # the strict parser (config/parsers.py) says what was wrong
 
 
 def test_request_size_limit(api_alpha, settings):
