@@ -32,7 +32,9 @@ AGENTS = 20
 # Ending stops after this many chats, so the run finishes with a queue and full agents:
 # the final check then has something to look at.
 ENDS = 80
-TIME_LIMIT = 30.0
+# The run is bounded by count (CHATS queued, ENDS ended, no offer left open), not by the
+# clock: on a busy machine it takes longer, not less far. The guard only stops a hang.
+HANG_GUARD_SECONDS = 900.0
 CATEGORIES = {"alpha": ["general", "shipping", "returns"], "beta": ["setup", "warranty", "repairs"]}
 
 SNAPSHOT_SQL = """
@@ -209,7 +211,7 @@ def _checker(log, stop):
 def test_many_routers_never_double_assign_or_overfill(log):
     brand_ids, agent_ids = _setup()
     next_chat = [1]
-    deadline = time.monotonic() + TIME_LIMIT
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
     stop = threading.Event()
     checker = threading.Thread(target=_checker, args=(log, stop))
     workers = [threading.Thread(target=_worker, args=(seed, brand_ids, agent_ids, next_chat, log, deadline)) for seed in range(THREADS)]
@@ -217,7 +219,7 @@ def test_many_routers_never_double_assign_or_overfill(log):
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join(TIME_LIMIT + 30)
+        worker.join(HANG_GUARD_SECONDS + 30)
     stop.set()
     checker.join(10)
     connections.close_all()
@@ -225,7 +227,7 @@ def test_many_routers_never_double_assign_or_overfill(log):
     states = Counter(QueueEntry.objects.values_list("state", flat=True))
     print(f"offers {sum(log.offers.values())}, declines {sum(log.declines.values())}, accepts {len(log.accepts)}, snapshots {log.snapshots}, final {dict(states)}")
     assert not log.errors, log.errors[0]
-    assert next_chat[0] > CHATS, "the run ended before every chat was queued"
+    assert next_chat[0] > CHATS, "the hang guard stopped the run before every chat was queued"
     assert log.snapshots > 10
     assert log.violations == []
     assert capacity_violations() == 0
