@@ -201,6 +201,13 @@ FROM {s}.chat_wrapup w JOIN {s}.chat_wrapup_tags wt ON wt.wrapup_id = w.id JOIN 
 WHERE w.wrapped_at >= %(start)s AND w.wrapped_at < %(end)s GROUP BY t.slug, t.name ORDER BY 3 DESC, t.name
 """
 
+# SLA clocks that ran out in the period (a due time inside it), by target: met or breached.
+_SLA = """
+SELECT kind, count(*), count(*) FILTER (WHERE breached_at IS NOT NULL)
+FROM {s}.sla_slaclock WHERE due_at >= %(start)s AND due_at < %(end)s AND (stopped_at IS NOT NULL OR breached_at IS NOT NULL)
+GROUP BY kind ORDER BY kind
+"""
+
 _COMMENTS = """
 SELECT v.rating, v.comment, v.answered_at, c.id, c.agent_name FROM {s}.surveys_survey v JOIN {s}.chat_conversation c ON c.id = v.conversation_id
 WHERE c.created_at >= %(start)s AND c.created_at < %(end)s AND v.comment <> '' ORDER BY v.answered_at DESC LIMIT %(limit)s
@@ -321,6 +328,10 @@ def brand_report(*, brand: Brand, period: Period) -> dict:
             }
             for row in agent_rows
             for mine in row["brands"] if mine["brand"] == brand.slug
+        ],
+        "sla": [
+            {"target": kind, "clocks": n, "breached": breached, "compliance": round((n - breached) / n, 4) if n else None}
+            for kind, n, breached in _rows(_SLA, base, schema=schema)
         ],
         # Wrap-ups recorded in the period, by the reason the agent gave.
         "by_disposition": [{"disposition": d or "none", "conversations": n} for d, n in _rows(_BY_DISPOSITION, base, schema=schema)],

@@ -72,6 +72,7 @@ class SlaClock(models.Model):
         constraints = [models.UniqueConstraint(fields=["conversation", "kind", "started_at"], name="sla_clock_once_per_start")]
         indexes = [
             models.Index(fields=["due_at"], condition=Q(stopped_at__isnull=True, breached_at__isnull=True), name="sla_clock_due"),
+            models.Index(fields=["due_at"], name="sla_clock_due_report"),  # compliance over a period (chat.reports)
             models.Index(fields=["warn_at"], condition=Q(stopped_at__isnull=True, warned_at__isnull=True), name="sla_clock_warn"),
         ]
 

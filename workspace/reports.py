@@ -80,6 +80,7 @@ BRAND_TABLES = {
         ["agent", "conversations", "held_hours", "csat", "surveys_answered"],
         lambda r: [[row["name"], row["conversations"], _hours(row["held_seconds"]), row["csat"], row["surveys_answered"]] for row in r["by_agent"]],
     ),
+    "sla": (["target", "clocks", "breached", "compliance"], lambda r: [[row["target"], row["clocks"], row["breached"], row["compliance"]] for row in r["sla"]]),
     "by_tag": (["tag", "conversations"], lambda r: [[row["name"], row["conversations"]] for row in r["by_tag"]]),
     "by_disposition": (["disposition", "conversations"], lambda r: [[row["disposition"], row["conversations"]] for row in r["by_disposition"]]),
     "csat": (["rating", "answers"], lambda r: [[rating, count] for rating, count in r["csat"]["distribution"].items()]),

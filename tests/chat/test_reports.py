@@ -221,3 +221,18 @@ def test_wrap_ups_are_counted_by_tag_and_disposition(data):
     report = brand_report(brand=data["alpha"], period=period_parse(first_day=DAY, last_day=DAY, time_zone="UTC"))
     assert report["by_disposition"] == [{"disposition": "resolved", "conversations": 1}]
     assert report["by_tag"] == [{"tag": "refund", "name": "Refund", "conversations": 1}]
+
+
+def test_sla_compliance_per_target(data):
+    from sla.models import SlaClock, SlaKind
+
+    with schema_context(data["alpha"].schema_name):
+        chat = Conversation.objects.get(ended_at=at(10, 40))
+        for minute, breached in ((5, False), (10, True)):
+            SlaClock.objects.create(
+                conversation=chat, kind=SlaKind.FIRST_REPLY, started_at=at(10, minute - 1), target_seconds=60, warn_at=at(10, minute),
+                due_at=at(10, minute), stopped_at=None if breached else at(10, 1), breached_at=at(10, minute) if breached else None,
+            )
+    connection.set_schema_to_public()
+    report = brand_report(brand=data["alpha"], period=period_parse(first_day=DAY, last_day=DAY, time_zone="UTC"))
+    assert report["sla"] == [{"target": SlaKind.FIRST_REPLY.value, "clocks": 2, "breached": 1, "compliance": 0.5}]
