@@ -68,11 +68,14 @@ def presence_set(*, agent: AgentProfile, presence: str) -> AgentState:
 
 
 def _presence_interval_record(*, agent_id: int, presence: str, at) -> None:
-    """Close the agent's open interval and open one for the new presence (none for offline).
-    Runs in the transaction that changes the presence, under its row lock."""
+    """Close the agent's open interval and open one for the new presence (none for offline),
+    and tell the agent's brands, whose supervisors watch who is online. Runs in the
+    transaction that changes the presence, under its row lock."""
     PresenceInterval.objects.filter(agent_id=agent_id, ended_at__isnull=True).update(ended_at=at)
     if presence != AgentState.Presence.OFFLINE:
         PresenceInterval.objects.create(agent_id=agent_id, presence=presence, started_at=at)
+    brands = Brand.objects.filter(staffings__agent_id=agent_id, status=Brand.Status.ACTIVE)
+    publish_on_commit(*(events.queue_changed(brand=brand) for brand in brands))
 
 
 def _socket_ttl() -> timedelta:

@@ -3,7 +3,7 @@
 // concerns; the views are in views/, what they share in state.js.
 import { notify } from "./alerts.js";
 import { apiHealth } from "./api.js";
-import { setProblem } from "./health.js";
+import { setProblem, showNotice } from "./health.js";
 import { UNAUTHORIZED } from "./socket.js";
 import { chatKey, offers, socket, tabs, view } from "./state.js";
 import { activate, loadMine, openTab, resubscribeTabs } from "./views/chats.js";
@@ -67,6 +67,12 @@ function handleFrame(frame) {
       break;
     case "conversation.ended":
       if (tab) tab.setEnded();
+      break;
+    case "alert":
+      // A promise in danger for this agent: an SLA about to be missed, a customer waiting
+      // for their reply. Said in the page, with a sound and, in the background, a notification.
+      showNotice(`${frame.brand_name}: ${frame.detail}`);
+      notify({ title: `${frame.brand_name}: attention`, body: frame.detail, tag: `alert-${frame.brand}-${frame.conversation_id}`, onClick: () => tab && activate(chatKey(frame.brand, frame.conversation_id)) });
       break;
     case "error":
       // A refused frame: the view that sent it shows its own failure over HTTP; this one
