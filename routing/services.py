@@ -516,17 +516,7 @@ def queue_push(*, brand: Brand, conversation_id: int, to_agent: AgentProfile) ->
     if previous == to_agent.id:
         pass  # already offered to them: the reserved place becomes the chat
     else:
-        # Rows in id order, as chat_transfer does, so two pushes crossing cannot deadlock.
-        ids = sorted({to_agent.id, *([previous] if previous else [])})
-        states = {row.agent_id: row for row in AgentState.objects.select_for_update().filter(agent_id__in=ids).order_by("agent_id")}
-        state = states.get(to_agent.id)
-        if state is None or state.presence != AgentState.Presence.ONLINE:
-            raise RoutingError("That agent is not online.", "not_eligible")
-        if state.active_chats >= to_agent.max_concurrent_chats:
-            raise RoutingError("That agent is at capacity.", "at_capacity")
-        state.active_chats += 1
-        state.last_assigned_at = timezone.now()
-        state.save(update_fields=["active_chats", "last_assigned_at"])
+        _place_reserve(to_agent=to_agent, also_locked=[previous] if previous else [])
         if previous:
             _release_capacity(agent_id=previous)
             publish_on_commit(events.offer_withdrawn(agent_id=previous, brand=brand, conversation_id=conversation_id, reason="pushed"))
@@ -565,6 +555,23 @@ def chat_release(*, brand: Brand, conversation_id: int) -> int | None:
     return agent_id
 
 
+def _place_reserve(*, to_agent: AgentProfile, also_locked: list[int]) -> None:
+    """Inside the caller's transaction: take a place with a named agent (a transfer or a
+    supervisor's push), who must be online and below capacity. The other agent's row is
+    locked with theirs, in id order: two moves crossing between the same pair would
+    otherwise each hold one row and wait for the other (a deadlock)."""
+    ids = sorted({to_agent.id, *also_locked})
+    states = {row.agent_id: row for row in AgentState.objects.select_for_update().filter(agent_id__in=ids).order_by("agent_id")}
+    state = states.get(to_agent.id)
+    if state is None or state.presence != AgentState.Presence.ONLINE:
+        raise RoutingError("That agent is not online.", "not_eligible")
+    if state.active_chats >= to_agent.max_concurrent_chats:
+        raise RoutingError("That agent is at capacity.", "at_capacity")
+    state.active_chats += 1
+    state.last_assigned_at = timezone.now()
+    state.save(update_fields=["active_chats", "last_assigned_at"])
+
+
 def chat_transfer(*, brand: Brand, conversation_id: int, from_agent_id: int, to_agent: AgentProfile | None, category: str | None) -> QueueEntry:
     """Move an assigned chat to another agent (directly) or back to the queue under a
     category (routing picks the agent). Runs inside the caller's transaction."""
@@ -576,17 +583,7 @@ def chat_transfer(*, brand: Brand, conversation_id: int, from_agent_id: int, to_
             raise RoutingError("The chat is already yours.", "same_agent")
         if not Staffing.objects.filter(agent=to_agent, brand=brand).exists():
             raise RoutingError("That agent is not staffed on this brand.", "not_eligible")
-        # Both agents' rows, in id order: two transfers crossing between the same pair
-        # would otherwise each hold one row and wait for the other (a deadlock).
-        states = {row.agent_id: row for row in AgentState.objects.select_for_update().filter(agent_id__in=[from_agent_id, to_agent.id]).order_by("agent_id")}
-        state = states.get(to_agent.id)
-        if state is None or state.presence != AgentState.Presence.ONLINE:
-            raise RoutingError("That agent is not online.", "not_eligible")
-        if state.active_chats >= to_agent.max_concurrent_chats:
-            raise RoutingError("That agent is at capacity.", "at_capacity")
-        state.active_chats += 1
-        state.last_assigned_at = timezone.now()
-        state.save(update_fields=["active_chats", "last_assigned_at"])
+        _place_reserve(to_agent=to_agent, also_locked=[from_agent_id])
         entry.agent = to_agent
         entry.assigned_at = timezone.now()
     else:
