@@ -16,6 +16,8 @@ urlpatterns = [
     path("api/v1/", include("surveys.api.urls_brand")),
     path("api/v1/", include("helpdesk.api.urls_brand")),
     path("api/v1/", include("tenants.api.urls_brand")),
+    path("api/v1/", include("sla.api.urls_brand")),
+    path("api/v1/", include("webhooks.api.urls_brand")),
     path("", include("knowledge.urls")),
     path("", include("chat.urls_pages")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),

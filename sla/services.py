@@ -11,7 +11,8 @@ outbox emails and their live alerts are one transaction.
 from datetime import timedelta
 
 from django.apps import apps
-from django.db import connection, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -171,3 +172,53 @@ def sla_sweep_brand(*, brand: Brand, now=None) -> dict:
         if kept_at is not None:
             SlaClock.objects.filter(pk=clock.pk).update(stopped_at=kept_at)
     return result
+
+
+# --- policies and holidays (the brand API; the brand admin edits the same rows) -------
+
+
+class SlaSettingsInvalid(Exception):
+    """A policy or holiday the model refuses, with the field errors the API hands back."""
+
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _saved(instance):
+    # full_clean checks the fields and the constraints (one policy per category, one
+    # holiday per date); the IntegrityError is the same refusal losing a race to another writer.
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        raise SlaSettingsInvalid(exc.message_dict) from None
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        raise SlaSettingsInvalid({"non_field_errors": ["Another request just saved the same one."]}) from None
+    return instance
+
+
+def sla_policy_create(**fields) -> SlaPolicy:
+    """A policy for a category, or the default (no category); clocks already running keep
+    their due times, new clocks follow the policy."""
+    return _saved(SlaPolicy(**fields))
+
+
+def sla_policy_update(*, policy: SlaPolicy, changes: dict) -> SlaPolicy:
+    for name, value in changes.items():
+        setattr(policy, name, value)
+    return _saved(policy)
+
+
+def sla_policy_delete(*, policy: SlaPolicy) -> None:
+    policy.delete()
+
+
+def holiday_create(*, date, name: str) -> Holiday:
+    return _saved(Holiday(date=date, name=name))
+
+
+def holiday_delete(*, holiday: Holiday) -> None:
+    holiday.delete()

@@ -90,6 +90,22 @@ def webhook_subscription_create(*, url: str, events: list[str]) -> WebhookSubscr
     return subscription
 
 
+def webhook_subscription_update(*, subscription: WebhookSubscription, changes: dict) -> WebhookSubscription:
+    """Change the URL, the events or is_active (the caller checked the URL's destination).
+    Turning a subscription back on clears failing_since: the brand says it is fixed."""
+    for name, value in changes.items():
+        setattr(subscription, name, [str(e) for e in value] if name == "events" else value)
+    if changes.get("is_active") is True:
+        subscription.failing_since = None
+    subscription.save()
+    return subscription
+
+
+def webhook_subscription_delete(*, subscription: WebhookSubscription) -> None:
+    """Its pending deliveries and their log go with it."""
+    subscription.delete()
+
+
 def message_cursor_now() -> int:
     Message = apps.get_model("chat", "Message")
     return Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
