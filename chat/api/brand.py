@@ -11,6 +11,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
+from django.db.models import Exists, OuterRef
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
@@ -22,9 +23,10 @@ from chat.configuration import (
 )
 from chat.errors import ChatError
 from chat.messages import bot_message_send, message_send, seq_parse
-from chat.models import AgentSegment, CannedReply, Conversation, CustomField, Message
+from chat.models import AgentSegment, CannedReply, Conversation, CustomField, Message, WrapUp
 from chat.transcripts import transcript_text
 from helpdesk.selectors import agent_get_on_brand
+from sla.models import SlaEvent
 from tenants.api.conventions import (
     IDEMPOTENCY_PARAMETER,
     BrandAPIMixin,
@@ -142,10 +144,17 @@ class ConversationFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(field_name="category__slug", help_text="A category slug.")
     agent = django_filters.NumberFilter(field_name="agent_id", help_text="An agent id (GET /api/v1/agents).")
     customer_email = django_filters.CharFilter(field_name="customer_email", lookup_expr="iexact")
+    tag = django_filters.CharFilter(field_name="wrap_up__tags__slug", distinct=True, help_text="A wrap-up tag's slug.")
+    disposition = django_filters.ChoiceFilter(field_name="wrap_up__disposition", choices=WrapUp.Disposition.choices)
+    sla_breached = django_filters.BooleanFilter(method="filter_sla_breached", help_text="Only conversations with (true) or without (false) an SLA breach.")
 
     class Meta:
         model = Conversation
-        fields = ["state", "category", "agent", "customer_email"]
+        fields = ["state", "category", "agent", "customer_email", "tag", "disposition", "sla_breached"]
+
+    def filter_sla_breached(self, queryset, name, value):
+        breached = Exists(SlaEvent.objects.filter(conversation_id=OuterRef("pk")))
+        return queryset.filter(breached) if value else queryset.exclude(breached)
 
 
 # --- conversations -----------------------------------------------------------------

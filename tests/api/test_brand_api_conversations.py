@@ -34,6 +34,26 @@ def test_filters(api_alpha, seeded):
     assert ids(api_alpha.get("conversations", {"ended_after": after})) == [handled.id]
 
 
+def test_filters_by_wrap_up_tag_disposition_and_sla_breach(api_alpha, seeded):
+    from django.utils import timezone
+
+    from chat.models import Tag, WrapUp
+    from sla.models import SlaClock, SlaEvent, SlaKind
+
+    handled, waiting = seeded["alpha"]["handled"], seeded["alpha"]["waiting"]
+    with schema_context("brand_alpha"):
+        wrap = WrapUp.objects.create(conversation_id=handled.id, disposition="resolved", agent_id=seeded["alpha"]["agent"].id, wrapped_at=timezone.now())
+        wrap.tags.add(Tag.objects.create(slug="refund", name="Refund"))
+        now = timezone.now()
+        clock = SlaClock.objects.create(conversation_id=handled.id, kind=SlaKind.FIRST_REPLY, started_at=now, target_seconds=60, warn_at=now, due_at=now, breached_at=now)
+        SlaEvent.objects.create(clock=clock, conversation_id=handled.id, kind=SlaKind.FIRST_REPLY, started_at=now, due_at=now, breached_at=now)
+    assert ids(api_alpha.get("conversations", {"tag": "refund"})) == [handled.id]
+    assert ids(api_alpha.get("conversations", {"disposition": "resolved"})) == [handled.id]
+    assert ids(api_alpha.get("conversations", {"sla_breached": "true"})) == [handled.id]
+    assert ids(api_alpha.get("conversations", {"sla_breached": "false"})) == [waiting.id]
+    assert api_alpha.get("conversations", {"disposition": "nonsense"}).status_code == 400
+
+
 def test_ordering(api_alpha, seeded):
     newest_first = ids(api_alpha.get("conversations"))
     assert ids(api_alpha.get("conversations", {"ordering": "created_at"})) == newest_first[::-1]
