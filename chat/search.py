@@ -10,9 +10,11 @@ summary on the conversation; the body of every message (notes included: only age
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+
+from sla.models import SlaEvent
 
 from .models import AgentSegment, Conversation, Message, WrapUp
 
@@ -40,6 +42,13 @@ class ConversationFilters:
     date_from: date | None = None
     date_to: date | None = None
     text: str = ""
+    sla_breached: bool = False
+
+
+def sla_breached_exists() -> Exists:
+    """True for a conversation with at least one SLA breach: a semi-join on the event's
+    conversation index, so neither the filter nor the row marker multiplies rows."""
+    return Exists(SlaEvent.objects.filter(conversation_id=OuterRef("pk")))
 
 
 def _matches(expression: str, text: str) -> RawSQL:
@@ -54,7 +63,7 @@ def conversation_ids_held_by(*, agent_id: int):
 def conversations_search(*, filters: ConversationFilters, mine_agent_id: int | None) -> QuerySet:
     """Conversations newest first, narrowed by `filters`; with `mine_agent_id`, only the
     chats that agent held."""
-    queryset = Conversation.objects.select_related("category").prefetch_related("wrap_up__tags")
+    queryset = Conversation.objects.select_related("category").prefetch_related("wrap_up__tags").annotate(sla_breached=sla_breached_exists())
     if mine_agent_id is not None:
         queryset = queryset.filter(Q(agent_id=mine_agent_id) | Q(id__in=conversation_ids_held_by(agent_id=mine_agent_id)))
     if filters.agent_id is not None:
@@ -67,6 +76,8 @@ def conversations_search(*, filters: ConversationFilters, mine_agent_id: int | N
         queryset = queryset.filter(wrap_up__tags__slug=filters.tag)
     if filters.disposition:
         queryset = queryset.filter(wrap_up__disposition=filters.disposition)
+    if filters.sla_breached:
+        queryset = queryset.filter(sla_breached=True)
     day = timedelta(days=1)
     if filters.date_from:
         queryset = queryset.filter(created_at__gte=timezone.make_aware(datetime.combine(filters.date_from, time.min)))

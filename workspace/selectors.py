@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from chat.models import AgentSegment, CannedReply, Contact, ContactConversation, Conversation, CustomField, OfflineMessage, Tag, WrapUp
-from chat.search import ConversationFilters, conversations_search
+from chat.search import ConversationFilters, conversations_search, sla_breached_exists
 from chat.selectors import customer_history, message_frame, messages_after
 from chat.wrapup import tags_active
 from helpdesk.models import AgentProfile, Staffing
@@ -20,6 +20,7 @@ from knowledge.models import Category
 from knowledge.selectors import article_payload, articles_by_ids
 from routing.models import AgentState, QueueEntry
 from routing.services import agent_state_get
+from sla.models import SlaClock, SlaEvent
 from surveys.models import Survey
 from surveys.selectors import survey_for_conversation
 from tenants.models import Brand
@@ -177,9 +178,35 @@ def csat_recent(*, brand: Brand, now) -> dict:
     }
 
 
+SLA_WINDOW = timedelta(hours=24)
+
+
+def sla_recent(*, brand: Brand, now) -> dict:
+    """The brand's service levels of the last 24 hours: clocks that ran out (a due time in
+    the window, then stopped or breached: the same count as chat.reports, so the two
+    agree), how many of them breached, the share met, and the open clocks past their
+    warning now (stopped and breached both empty: nobody has kept or broken the promise
+    yet). One aggregate query in its schema; the two filters hit the due_at and warn_at
+    indexes."""
+    ran_out = Q(due_at__gte=now - SLA_WINDOW, due_at__lt=now) & (Q(stopped_at__isnull=False) | Q(breached_at__isnull=False))
+    at_risk = Q(stopped_at__isnull=True, breached_at__isnull=True, warn_at__lte=now)
+    with schema_context(brand.schema_name):
+        figures = SlaClock.objects.filter(ran_out | at_risk).aggregate(
+            ran_out=Count("id", filter=ran_out),
+            breached=Count("id", filter=ran_out & Q(breached_at__isnull=False)),
+            at_risk=Count("id", filter=at_risk),
+        )
+    ran, breached = figures["ran_out"], figures["breached"]
+    return {
+        "window_hours": int(SLA_WINDOW.total_seconds() // 3600), "ran_out": ran, "breached": breached,
+        "met_percent": round(100 * (ran - breached) / ran) if ran else None,
+        "at_risk": figures["at_risk"],
+    }
+
+
 def supervisor_overview(*, agent: AgentProfile) -> list[dict]:
     """Per brand the agent supervises: queue length, oldest wait, agents' state and load,
-    chats in progress."""
+    chats in progress, CSAT and SLA figures of the last day."""
     now = timezone.now()
     brands = []
     for staffing in staffings_for_agent(agent=agent, role=Staffing.Role.SUPERVISOR):
@@ -190,6 +217,7 @@ def supervisor_overview(*, agent: AgentProfile) -> list[dict]:
             "brand": brand.slug,
             "brand_name": brand.name,
             "csat": csat_recent(brand=brand, now=now),
+            "sla": sla_recent(brand=brand, now=now),
             "queue_length": len(waiting),
             "oldest_wait_seconds": int((now - waiting[0].entered_at).total_seconds()) if waiting else 0,
             "waiting": [
@@ -274,7 +302,16 @@ def _conversation_wrap_up(conversation: Conversation) -> dict | None:
     }
 
 
+def _sla_breached(conversation: Conversation) -> bool:
+    # conversations_search and contact_detail annotate it; a bare row asks its schema.
+    annotated = getattr(conversation, "sla_breached", None)
+    if annotated is not None:
+        return annotated
+    return SlaEvent.objects.filter(conversation_id=conversation.id).exists()
+
+
 def inbox_item(conversation: Conversation, *, brand: Brand) -> dict:
+    """In the brand's schema."""
     return {
         **_brand_summary(brand),
         "id": conversation.id,
@@ -289,6 +326,7 @@ def inbox_item(conversation: Conversation, *, brand: Brand) -> dict:
         "created_at": conversation.created_at.isoformat(),
         "ended_at": conversation.ended_at.isoformat() if conversation.ended_at else None,
         "wrap_up": _conversation_wrap_up(conversation),
+        "sla_breached": _sla_breached(conversation),
     }
 
 
@@ -416,6 +454,7 @@ def contact_detail(*, contact_id, brand: Brand) -> dict:
         raise ContactNotFound from None
     conversations = (
         Conversation.objects.filter(contact_link__contact=contact).select_related("category").prefetch_related("wrap_up__tags")
+        .annotate(sla_breached=sla_breached_exists())
         .order_by("-created_at")[:CONTACT_CONVERSATIONS_LIMIT]
     )
     return {**contact_payload(contact), "conversations": [inbox_item(c, brand=brand) for c in conversations]}

@@ -17,7 +17,7 @@ const transcript = document.getElementById("transcript");
 const pageLabel = document.getElementById("inbox-page");
 const prev = document.getElementById("inbox-prev");
 const next = document.getElementById("inbox-next");
-const FIELDS = ["q", "brand", "scope", "agent", "state", "category", "tag", "disposition", "date_from", "date_to"];
+const FIELDS = ["q", "brand", "scope", "agent", "state", "category", "tag", "disposition", "sla_breached", "date_from", "date_to"];
 let page = 1;
 let openKey = null;
 
@@ -100,6 +100,7 @@ function render(data) {
           brandBadge(brand.name, brand.color),
           el("strong", { class: "inbox-row__customer", text: c.customer_name }),
           c.verified ? el("span", { class: "muted", text: "verified" }) : null,
+          c.sla_breached ? el("span", { class: "badge badge--breached sla-breached", text: "SLA breached" }) : null,
           el("span", { class: "muted", text: `${c.category} · ${c.state}` }),
           el("time", { class: "muted", datetime: c.created_at, text: new Date(c.created_at).toLocaleString() }),
         ),

@@ -1,6 +1,7 @@
 // The supervisor view: per brand the waiting chats with their waits, agents' state and
-// load, chats in progress; any chat can be watched live, read-only (a "watch" on the agent
-// socket: nobody in the chat is told), with a whisper (a private note) to the agent holding
+// load, chats in progress, CSAT and SLA figures of the last day; any chat can be watched
+// live, read-only (a "watch" on the agent socket: nobody in the chat is told), with a
+// whisper (a private note) to the agent holding
 // it; take over stays.
 import { el } from "../common/dom.js";
 import { api } from "./api.js";
@@ -46,6 +47,12 @@ function loadBar(active, capacity) {
     el("span", { class: "load__text", text: `${active} / ${capacity}` }));
 }
 
+// Met share over the targets that ran out (kept or broken), as chat.reports counts them.
+function slaText(sla) {
+  if (!sla.ran_out) return "No targets ran out";
+  return `${sla.met_percent}% met (${sla.breached} of ${sla.ran_out} breached)`;
+}
+
 function renderBrand(b) {
   const agents = el("table", { class: "table" },
     el("caption", { text: `Agents on ${b.brand_name}` }),
@@ -81,6 +88,10 @@ function renderBrand(b) {
       el("dt", { text: "Oldest wait" }), el("dd", { class: "oldest-wait", text: b.queue_length ? formatWait(b.oldest_wait_seconds) : "—" }),
       el("dt", { text: `CSAT, last ${b.csat.window_hours} h` }),
       el("dd", { class: "csat", text: b.csat.answered ? `${b.csat.satisfied_percent}% satisfied (avg ${b.csat.average} of 5, ${b.csat.answered} answers)` : "No answers yet" }),
+      el("dt", { text: `SLA, last ${b.sla.window_hours} h` }),
+      el("dd", { class: "sla", text: slaText(b.sla) }),
+      el("dt", { text: "SLA at risk now" }),
+      el("dd", { class: `sla-at-risk${b.sla.at_risk ? " sla-at-risk--some" : ""}`, text: String(b.sla.at_risk) }),
     ),
     waiting,
     agents,

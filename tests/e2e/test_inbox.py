@@ -121,3 +121,30 @@ def test_the_inbox_never_shows_a_brand_the_agent_is_not_staffed_on(live_server_a
         assert answer["conversations"] == []
         transcript = page.evaluate("async () => (await fetch('/api/agent/v1/brands/beta/conversations/1/transcript')).status")
         assert transcript == 404
+
+
+def test_the_sla_filter_narrows_the_list_to_breached_chats_and_marks_them(live_server_asgi, new_page, alpha):
+    from datetime import timedelta
+
+    from tests.background.test_sla import TARGET, policy, sweep
+
+    agent = make_agent("sela", "Sela Late", alpha)
+
+    def late_chat():
+        policy("alpha")
+        brand, conversation, _ = conversation_active(agent=agent, slug="alpha", name="Lou Late")
+        assert sweep(brand, after=timedelta(seconds=TARGET + 1))["breached"] == 1
+
+    off_the_loop(late_chat)
+    ended_chat(agent, "alpha", say="Right away", name="Oona Ontime")  # after the sweep: no breach
+
+    page = new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, live_server_asgi, agent, online=False)
+    page.get_by_role("link", name="Inbox").click()
+    expect(rows(page)).to_have_text(["Oona Ontime", "Lou Late"])
+    expect(page.locator(".inbox-row .sla-breached")).to_have_count(1)
+    page.get_by_label("SLA").select_option("true")
+    page.get_by_role("button", name="Search").click()
+    expect(rows(page)).to_have_text(["Lou Late"])
+    expect(page.locator(".inbox-row .sla-breached")).to_have_text(["SLA breached"])
+    assert "sla_breached=true" in page.url

@@ -199,9 +199,37 @@ class SupervisedChatOut(serializers.Serializer):
     since_seconds = serializers.IntegerField()
 
 
+class WaitingChatOut(serializers.Serializer):
+    conversation_id = serializers.IntegerField()
+    customer_name = serializers.CharField()
+    summary = serializers.CharField(allow_blank=True)
+    category = serializers.CharField()
+    state = serializers.CharField()
+    priority = serializers.IntegerField()
+    waited_seconds = serializers.IntegerField()
+
+
+class CsatFiguresOut(serializers.Serializer):
+    window_hours = serializers.IntegerField()
+    answered = serializers.IntegerField()
+    average = serializers.FloatField(allow_null=True)
+    satisfied_percent = serializers.IntegerField(allow_null=True)
+
+
+class SlaFiguresOut(serializers.Serializer):
+    window_hours = serializers.IntegerField()
+    ran_out = serializers.IntegerField(help_text="Clocks due in the window that were stopped (met) or breached.")
+    breached = serializers.IntegerField()
+    met_percent = serializers.IntegerField(allow_null=True, help_text="Share of ran_out that was met; null when none ran out.")
+    at_risk = serializers.IntegerField(help_text="Open clocks (neither stopped nor breached) past their warning time now.")
+
+
 class SupervisedBrandOut(serializers.Serializer):
     brand = serializers.CharField()
     brand_name = serializers.CharField()
+    csat = CsatFiguresOut()
+    sla = SlaFiguresOut()
+    waiting = WaitingChatOut(many=True)
     queue_length = serializers.IntegerField()
     oldest_wait_seconds = serializers.IntegerField()
     agents = TeamMemberOut(many=True)
@@ -251,6 +279,7 @@ class InboxItemOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     ended_at = serializers.DateTimeField(allow_null=True)
     wrap_up = WrapUpOut(allow_null=True)
+    sla_breached = serializers.BooleanField(help_text="At least one SLA breach was recorded on the conversation.")
 
 
 class InboxOut(serializers.Serializer):
@@ -480,6 +509,7 @@ class InboxInput(serializers.Serializer):
     date_from = serializers.DateField(required=False, allow_null=True, default=None)
     date_to = serializers.DateField(required=False, allow_null=True, default=None)
     q = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_QUERY)
+    sla_breached = serializers.BooleanField(required=False, default=False, help_text="Only conversations with an SLA breach.")
     page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=selectors.INBOX_MAX_PAGE)
 
 
@@ -493,7 +523,7 @@ class InboxView(base.AgentAPIView):
         v = data.validated_data
         filters = ConversationFilters(
             state=v["state"], category=v["category"], tag=v["tag"], disposition=v["disposition"], agent_id=v["agent"],
-            date_from=v["date_from"], date_to=v["date_to"], text=v["q"],
+            date_from=v["date_from"], date_to=v["date_to"], text=v["q"], sla_breached=v["sla_breached"],
         )
         return Response(selectors.inbox_for_agent(agent=self.agent, filters=filters, brand_slug=v["brand"], scope=v["scope"], page=v["page"]))
 
