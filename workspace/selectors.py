@@ -20,7 +20,7 @@ from knowledge.models import Category
 from knowledge.selectors import article_payload, articles_by_ids
 from routing.models import AgentState, QueueEntry
 from routing.services import agent_state_get
-from sla.models import SlaClock, SlaEvent
+from sla.models import SlaClock, SlaEvent, SlaKind
 from surveys.models import Survey
 from surveys.selectors import survey_for_conversation
 from tenants.models import Brand
@@ -204,6 +204,30 @@ def sla_recent(*, brand: Brand, now) -> dict:
     }
 
 
+def sla_states_of_waiting(*, brand: Brand, conversation_ids: list[int], now) -> dict[int, str]:
+    """Per waiting chat, its queue-wait promise: "breached", "at_risk" (past its warning),
+    "ok" (a clock running), absent when the brand sets no target. In the brand's schema."""
+    if not conversation_ids:
+        return {}
+    states: dict[int, str] = {}
+    with schema_context(brand.schema_name):
+        clocks = SlaClock.objects.filter(conversation_id__in=conversation_ids, kind=SlaKind.QUEUE_WAIT).values_list("conversation_id", "breached_at", "stopped_at", "warn_at")
+        for conversation_id, breached_at, stopped_at, warn_at in clocks:
+            if breached_at is not None:
+                state = "breached"
+            elif stopped_at is None and warn_at <= now:
+                state = "at_risk"
+            elif stopped_at is None:
+                state = "ok"
+            else:
+                continue
+            # The worst of a chat's clocks (it can queue twice after a transfer).
+            order = {"ok": 0, "at_risk": 1, "breached": 2}
+            if order[state] >= order.get(states.get(conversation_id, "ok"), 0):
+                states[conversation_id] = state
+    return states
+
+
 def supervisor_overview(*, agent: AgentProfile) -> list[dict]:
     """Per brand the agent supervises: queue length, oldest wait, agents' state and load,
     chats in progress, CSAT and SLA figures of the last day."""
@@ -213,6 +237,7 @@ def supervisor_overview(*, agent: AgentProfile) -> list[dict]:
         brand = staffing.brand
         waiting = list(QueueEntry.objects.filter(brand=brand, state__in=WAITING_STATES).order_by("entered_at"))
         active = list(QueueEntry.objects.filter(brand=brand, state=QueueEntry.State.ASSIGNED).select_related("agent").order_by("assigned_at"))
+        sla_states = sla_states_of_waiting(brand=brand, conversation_ids=[e.conversation_id for e in waiting[:WAITING_LIST_LIMIT]], now=now)
         brands.append({
             "brand": brand.slug,
             "brand_name": brand.name,
@@ -224,6 +249,7 @@ def supervisor_overview(*, agent: AgentProfile) -> list[dict]:
                 {
                     "conversation_id": e.conversation_id, "customer_name": e.customer_name, "summary": e.summary, "category": e.category,
                     "state": e.state, "priority": e.priority, "waited_seconds": int((now - e.entered_at).total_seconds()),
+                    "sla": sla_states.get(e.conversation_id, ""),
                 }
                 for e in waiting[:WAITING_LIST_LIMIT]
             ],

@@ -66,11 +66,12 @@ function renderBrand(b) {
   const waiting = b.waiting.length
     ? el("table", { class: "table waiting" },
       el("caption", { text: `Waiting on ${b.brand_name}` }),
-      el("thead", {}, el("tr", {}, ["Customer", "Category", "Summary", "State", "Waiting for"].map((h) => el("th", { scope: "col", text: h })))),
+      el("thead", {}, el("tr", {}, ["Customer", "Category", "Summary", "State", "Waiting for", "SLA"].map((h) => el("th", { scope: "col", text: h })))),
       el("tbody", {}, b.waiting.map((w) => el("tr", { dataset: { conversation: String(w.conversation_id) } },
         el("td", { text: w.customer_name }), el("td", { text: w.category }), el("td", { text: w.summary }),
         el("td", { text: w.state === "offered" ? "Being offered" : "Waiting" }),
         el("td", { class: "wait", dataset: { waited: String(w.waited_seconds) }, text: formatWait(w.waited_seconds) }),
+        el("td", { class: `sla sla--${w.sla || "none"}`, text: { breached: "Breached", at_risk: "At risk", ok: "On time" }[w.sla] || "–" }),
       ))),
     )
     : el("p", { class: "muted", text: "Nobody is waiting." });

@@ -98,3 +98,21 @@ def test_the_overview_with_no_clocks_says_none_ran_out(client, alpha):
     lead = agent_staffed(alpha, role=Staffing.Role.SUPERVISOR)
     sla = client.get("/api/agent/v1/supervisor/overview", **auth_for(lead)).json()["brands"][0]["sla"]
     assert sla == {"window_hours": 24, "ran_out": 0, "breached": 0, "met_percent": None, "at_risk": 0}
+
+
+def test_the_supervisors_waiting_list_shows_each_chats_queue_wait_promise(alpha):
+    from django.db import connection
+
+    from workspace.selectors import sla_states_of_waiting
+
+    now = timezone.now()
+    chats = [conversation_started()[1] for _ in range(3)]
+    with schema_context(alpha.schema_name):
+        for chat, (breached, warn_in) in zip(chats, [(True, -60), (False, -10), (False, 60)]):
+            SlaClock.objects.create(
+                conversation_id=chat.id, kind=SlaKind.QUEUE_WAIT, started_at=now - timedelta(minutes=5), target_seconds=120,
+                warn_at=now + timedelta(seconds=warn_in), due_at=now + timedelta(seconds=warn_in + 30), breached_at=now if breached else None,
+            )
+    connection.set_schema_to_public()
+    states = sla_states_of_waiting(brand=alpha, conversation_ids=[c.id for c in chats] + [999_999], now=now)
+    assert [states.get(c.id) for c in chats] == ["breached", "at_risk", "ok"] and 999_999 not in states
