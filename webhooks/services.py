@@ -15,6 +15,7 @@ import random
 import time
 from datetime import timedelta
 
+from celery import shared_task
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -138,9 +139,15 @@ def message_events_record() -> int:
     return recorded
 
 
-def _hand_to_task(*, schema: str, delivery_ids: list[int]) -> None:
-    from .tasks import webhook_deliver
+@shared_task(name="webhooks.tasks.webhook_deliver", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def webhook_deliver(delivery_ids: list[int]) -> int:
+    """Runs in the brand's schema (tenant-schemas-celery carries it from the sender). It
+    lives beside the service that queues it, as chat's outbox task does, so the service
+    and the task module do not import each other."""
+    return webhooks_deliver(delivery_ids=delivery_ids)
 
+
+def _hand_to_task(*, schema: str, delivery_ids: list[int]) -> None:
     try:
         webhook_deliver.apply_async(kwargs={"delivery_ids": delivery_ids}, headers={"_schema_name": schema})
     except Exception:  # broker down: the sweep delivers them

@@ -1,5 +1,6 @@
-"""Webhook tasks. webhook_deliver runs in the brand's schema (tenant-schemas-celery carries
-it from the sender); the beat's webhook_sweep runs in public and enters each brand's."""
+"""The webhook sweep: the beat's webhook_sweep runs in public and enters each brand's
+schema. The delivery task itself, webhook_deliver, is in webhooks.services beside the
+code that queues it."""
 
 import logging
 
@@ -11,11 +12,6 @@ from tenants.selectors import brand_list_active
 from .services import message_events_record, webhooks_deliver
 
 logger = logging.getLogger(__name__)
-
-
-@shared_task(name="webhooks.tasks.webhook_deliver", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def webhook_deliver(delivery_ids: list[int]) -> int:
-    return webhooks_deliver(delivery_ids=delivery_ids)
 
 
 @shared_task(name="webhooks.tasks.webhook_sweep", acks_late=True, ignore_result=True)

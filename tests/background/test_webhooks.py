@@ -308,12 +308,12 @@ def test_a_brands_delivery_task_touches_only_its_own_schema(alpha, beta, receive
 
 @pytest.mark.django_db(transaction=True)
 def test_an_event_committed_while_the_broker_is_down_is_delivered_by_the_sweep(alpha, receiver, loopback_allowed, monkeypatch):
-    from webhooks import tasks
+    from webhooks import services, tasks
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(tasks.webhook_deliver, "apply_async", broker_down)
+    monkeypatch.setattr(services.webhook_deliver, "apply_async", broker_down)
     subscribe(receiver.on("/later", 200))
     conversation_started()  # commits; handing the delivery to the broker fails
     assert receiver.at("/later") == [] and deliveries()[0].state == WebhookDelivery.State.PENDING

@@ -4,7 +4,7 @@
 import { el } from "../../common/dom.js";
 import { widgetApi } from "../api.js";
 import { conversationFrom, saveConversation, forgetConversation, state } from "../state.js";
-import { showScreen } from "./screen.js";
+import { registerScreen, showScreen } from "./screen.js";
 import { showSuggestions } from "./suggestions.js";
 import { _, format, ngettext, pageLocale } from "../i18n.js";
 
@@ -160,3 +160,6 @@ export function showOffline(notice) {
   forgetConversation();
   showScreen("offline", prechatForm({ offline: true, notice }));
 }
+
+registerScreen("prechat", showPrechat);
+registerScreen("offline", showOffline);

@@ -5,8 +5,7 @@ import { widgetApi } from "../api.js";
 import { widgetSocket } from "../socket.js";
 import { forgetConversation, state } from "../state.js";
 import { chatRoot } from "./live-chat.js";
-import { showPrechat } from "./prechat.js";
-import { app, showAlert, showScreen } from "./screen.js";
+import { app, goBack, showAlert, showScreen } from "./screen.js";
 import { _, format, ngettext, pageLocale } from "../i18n.js";
 
 // Where the position is not known yet (the socket will tell).
@@ -59,6 +58,6 @@ async function leaveQueue(button) {
 
 export function showLeft() {
   const again = el("button", { type: "button", class: "button button-primary", text: _("Start a new chat") });
-  again.addEventListener("click", showPrechat);
+  again.addEventListener("click", () => goBack("prechat"));
   showScreen("left", el("h1", { text: _("You left the queue") }), el("p", { role: "status", text: _("No problem. You can start a new chat whenever you like.") }), el("div", { class: "actions" }, again));
 }

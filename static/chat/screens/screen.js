@@ -29,3 +29,17 @@ export function showAlert(selector, text) {
     node.focus?.();
   }
 }
+
+// The customer's path loops back (the queue's "start again", the offline form offered from
+// the suggestions), while each screen module imports the ones after it. Screens further
+// back register here, and later ones go back by name, so no two modules import each other.
+const screens = new Map();
+
+export function registerScreen(name, show) {
+  screens.set(name, show);
+}
+
+export function goBack(name, ...args) {
+  const show = screens.get(name);
+  if (show) show(...args);
+}

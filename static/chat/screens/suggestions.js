@@ -4,9 +4,8 @@ import { el } from "../../common/dom.js";
 import { widgetApi } from "../api.js";
 import { widgetSocket } from "../socket.js";
 import { forgetConversation, state } from "../state.js";
-import { showOffline } from "./prechat.js";
 import { showQueue } from "./queue.js";
-import { showAlert, showScreen } from "./screen.js";
+import { goBack, showAlert, showScreen } from "./screen.js";
 import { unavailableNotice } from "./unavailable.js";
 import { _, format, ngettext, pageLocale } from "../i18n.js";
 
@@ -59,7 +58,7 @@ async function escalateChat(button) {
   // Nobody can come (closed, queue full, no agent with the workspace open, too long a wait):
   // the message form, with the question already filled in.
   if (result.status === 409 && ["closed", "queue_full", "no_agents", "wait_too_long"].includes(result.data.code)) {
-    if (state.config.offline_form) return showOffline(unavailableNotice(state.config, result.data.detail));
+    if (state.config.offline_form) return goBack("offline", unavailableNotice(state.config, result.data.detail));
     return showAlert("#suggest-alert", result.data.detail);
   }
   if (!result.ok) return showAlert("#suggest-alert", result.data.detail);
