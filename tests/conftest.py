@@ -7,6 +7,8 @@ with one that keeps the session brands and empties everything else, brand schema
 included.
 """
 
+import time
+
 import pytest
 import pytest_asyncio
 from django.core.management import call_command
@@ -39,6 +41,23 @@ SESSION_BRAND_SETTINGS = {
 KEEP_TABLES = {"tenants_brand", "tenants_domain", "django_migrations", "django_content_type", "auth_permission"}
 
 
+def _truncate(cursor, statement: str, attempts: int = 5) -> None:
+    """TRUNCATE takes every table's exclusive lock at once, while a live server in the
+    test process may still be finishing a socket's last write (a heartbeat, a disconnect):
+    PostgreSQL then breaks the deadlock by failing one side. If that side is ours, the
+    server's write has gone through by the next try."""
+    from django.db import OperationalError
+
+    for attempt in range(attempts):
+        try:
+            cursor.execute(statement)
+            return
+        except OperationalError as exc:
+            if "deadlock" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
 def _truncate_keeping_brands(self):
     session_schemas = [f"brand_{slug}" for slug in SESSION_BRANDS]
     with connection.cursor() as cursor:
@@ -48,7 +67,7 @@ def _truncate_keeping_brands(self):
             cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema])
             tables = [row[0] for row in cursor.fetchall() if row[0] not in KEEP_TABLES]
             if tables:
-                cursor.execute("TRUNCATE " + ", ".join(f'"{schema}"."{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+                _truncate(cursor, "TRUNCATE " + ", ".join(f'"{schema}"."{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
         cursor.execute("SELECT schema_name FROM tenants_brand WHERE slug <> ALL(%s) AND schema_name <> 'public'", [list(SESSION_BRANDS)])
         for (schema,) in cursor.fetchall():
             cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -77,7 +77,6 @@ class QueueItemOut(serializers.Serializer):
     state = serializers.CharField()
     priority = serializers.IntegerField()
     waited_seconds = serializers.IntegerField()
-    sla = serializers.ChoiceField(choices=["", "ok", "at_risk", "breached"], help_text="The queue-wait promise; empty when the brand sets no target.")
     offered_to_me = serializers.BooleanField(allow_null=True)
     offer_expires_at = serializers.DateTimeField(allow_null=True)
 
@@ -208,6 +207,7 @@ class WaitingChatOut(serializers.Serializer):
     state = serializers.CharField()
     priority = serializers.IntegerField()
     waited_seconds = serializers.IntegerField()
+    sla = serializers.ChoiceField(choices=["", "ok", "at_risk", "breached"], help_text="The queue-wait promise; empty when the brand sets no target.")
 
 
 class CsatFiguresOut(serializers.Serializer):
