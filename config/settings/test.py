@@ -61,3 +61,9 @@ RATE_LIMITS = {scope: "100000/minute" for scope in ("agent_token_ip", "agent_tok
 # Other tests sign in many times with client.login() (no request for axes to read); the
 # sign-in limit tests switch axes on for themselves.
 AXES_ENABLED = False
+
+# One test process is the test thread, a live server's threads, Channels' database threads
+# and the concurrency tests' routers at once: more than one server process's share. A
+# server started by a test with DB_POOL_MAX_SIZE set keeps its own bound.
+if "pool" in DATABASES["default"].get("OPTIONS", {}):
+    DATABASES["default"]["OPTIONS"]["pool"]["max_size"] = env.int("DB_POOL_MAX_SIZE", default=25)

@@ -7,6 +7,11 @@ import threading
 import time
 
 import pytest
+from playwright.sync_api import expect
+
+# A shared CI machine can be slow: a page gets this long to show what the test waits for
+# (the outcome is the same, only later), well beyond what a person would tolerate.
+expect.set_options(timeout=15_000)
 
 # Playwright's sync API keeps an event loop on the main thread, which makes Django's
 # async-safety check refuse the test's own (synchronous) database work.
@@ -72,7 +77,7 @@ def new_page(browser):
 
     def make(**options):
         context = browser.new_context(**options)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()
 
