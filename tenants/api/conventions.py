@@ -103,6 +103,9 @@ class APIConventions:
     domain_errors: tuple[type[Exception], ...] = ()
 
     def caller_id(self, request) -> str | None:
+        """Who is calling, for the per-caller throttle and the Idempotency-Key records.
+        Abstract: each API's base view (BrandAPIMixin, PlatformAPIMixin) says it from its
+        own credentials; a view mixing this in without one is a programming error."""
         raise NotImplementedError
 
     def initial(self, request, *args, **kwargs):
