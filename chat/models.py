@@ -233,7 +233,16 @@ class CannedReply(models.Model):
 
 class OutboundEmail(models.Model):
     """The outbox: an email is stored with the change that causes it and sent by a task,
-    so a broker or SMTP outage delays it instead of losing it."""
+    so a broker or SMTP outage delays it instead of losing it. A send is claimed (status
+    sending, attempts counted, claimed_at) and committed before the SMTP conversation, so
+    a worker lost mid-send leaves a visible claim instead of a silent second copy; see
+    chat.outbox."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        GAVE_UP = "gave_up", "Given up"
 
     to = models.EmailField()
     subject = models.CharField(max_length=200)
@@ -241,12 +250,21 @@ class OutboundEmail(models.Model):
     kind = models.CharField(max_length=24)
     conversation = models.ForeignKey(Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails")
     created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Every claimed try, counted when it is claimed (before the SMTP conversation), so a
+    # try whose worker died is counted too; the count is also the claim's fencing token.
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Tries whose outcome nobody could know (the worker was lost mid-send, or the
+    # connection dropped before the server's reply): each may have reached the server,
+    # always under the row's one Message-ID.
+    uncertain_attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["created_at"]
+        indexes = [models.Index(fields=["created_at"], condition=models.Q(status__in=["pending", "sending"]), name="outbox_unsent")]
 
 
 class ReportBucket(models.Model):

@@ -50,7 +50,7 @@ class AttemptInline(admin.TabularInline):
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     """The delivery log: read only."""
 
-    list_display = ["event_type", "subscription", "conversation_id", "sequence", "state", "attempts", "created_at", "delivered_at"]
+    list_display = ["event_type", "subscription", "conversation_id", "sequence", "state", "attempts", "uncertain_attempts", "created_at", "delivered_at"]
     list_filter = ["state", "event_type"]
     inlines = [AttemptInline]
 

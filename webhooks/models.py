@@ -59,6 +59,7 @@ class WebhookSequence(models.Model):
 class WebhookDelivery(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
         DELIVERED = "delivered", "Delivered"
         GAVE_UP = "gave_up", "Given up after a day"
 
@@ -70,7 +71,14 @@ class WebhookDelivery(models.Model):
     sequence = models.PositiveIntegerField(null=True, blank=True)
     body = models.TextField(help_text="The exact JSON the signature covers.")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    # Every claimed try, counted when it is claimed (before the POST), so a try whose
+    # worker died is counted too; the count is also the claim's fencing token.
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Tries whose outcome nobody could know (the worker was lost mid-request, or the
+    # connection dropped after the request was written): each may have reached the
+    # receiver, always under the delivery's one Webhook-Id.
+    uncertain_attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -81,7 +89,10 @@ class WebhookDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["subscription", "conversation_id", "sequence"], condition=Q(conversation_id__isnull=False), name="webhook_delivery_order"),
         ]
-        indexes = [models.Index(fields=["next_attempt_at"], condition=Q(state="pending"), name="webhook_delivery_due")]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(state="pending"), name="webhook_delivery_due"),
+            models.Index(fields=["claimed_at"], condition=Q(state="sending"), name="webhook_delivery_claimed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.subscription_id} ({self.state})"
@@ -96,6 +107,9 @@ class WebhookAttempt(models.Model):
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     response_head = models.CharField(max_length=500, blank=True, help_text="The response's first bytes.")
     error = models.CharField(max_length=300, blank=True)
+    # False from the claim until the outcome is written; a try left unfinished was lost
+    # with its worker, and the next claim says so in its error.
+    finished = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["attempted_at"]

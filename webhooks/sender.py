@@ -22,6 +22,9 @@ class PostResult:
     latency_ms: int
     head: str
     error: str = ""
+    # The request was written but no answer came (a timeout, a dropped connection): the
+    # receiver may have acted on it.
+    uncertain: bool = False
 
     @property
     def ok(self) -> bool:
@@ -54,8 +57,8 @@ def webhook_post(*, url: str, body: bytes, headers: dict) -> PostResult:
     started = time.monotonic()
     timeout = settings.WEBHOOK_TIMEOUT_SECONDS
 
-    def result(status=None, head="", error=""):
-        return PostResult(status=status, latency_ms=int((time.monotonic() - started) * 1000), head=head, error=error[:300])
+    def result(status=None, head="", error="", uncertain=False):
+        return PostResult(status=status, latency_ms=int((time.monotonic() - started) * 1000), head=head, error=error[:300], uncertain=uncertain)
 
     for _ in range(MAX_REDIRECTS + 1):
         try:
@@ -64,14 +67,16 @@ def webhook_post(*, url: str, body: bytes, headers: dict) -> PostResult:
             return result(error=f"Refused: {exc.detail}")
         connection_class = _PinnedHTTPSConnection if destination.scheme == "https" else _PinnedHTTPConnection
         connection = connection_class(destination, timeout)
+        written = False
         try:
             connection.request("POST", destination.path, body=body, headers={**headers, "Host": destination.host if destination.port in (80, 443) else f"{destination.host}:{destination.port}"})
+            written = True
             response = connection.getresponse()
             head = response.read(RESPONSE_HEAD_BYTES).decode("utf-8", "replace")
             status = response.status
             location = response.getheader("Location")
         except (OSError, http.client.HTTPException) as exc:
-            return result(error=f"{type(exc).__name__}: {exc}")
+            return result(error=f"{type(exc).__name__}: {exc}", uncertain=written)
         finally:
             connection.close()
         if status in (301, 302, 303, 307, 308) and location:

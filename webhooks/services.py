@@ -5,6 +5,12 @@ tells of, so a change rolled back sends nothing and a change committed while the
 is down is delivered once the sweep runs. Delivery is at least once, in order per
 subscription and conversation (a later sequence waits for the earlier one), and carries
 the same Webhook-Id on every retry so the receiver can keep exactly one.
+
+A try is claimed (state sending, attempts + 1, claimed_at, an unfinished log row) and
+committed before the POST, sent while the row is locked again, and its outcome recorded
+fenced by the claim, as chat.outbox does for email: two copies of the task never POST one
+delivery at once, and a worker lost mid-request leaves a claim whose lapse
+(WEBHOOK_CLAIM_LEASE_SECONDS) makes the next try count as uncertain.
 """
 
 import hashlib
@@ -17,14 +23,16 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.apps import apps
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tenants.models import Brand
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
-from .sender import webhook_post
+from .sender import PostResult, webhook_post
 
 logger = logging.getLogger(__name__)
 
@@ -173,35 +181,70 @@ def _earlier_pending(delivery: WebhookDelivery) -> bool:
         return False
     return WebhookDelivery.objects.filter(
         subscription_id=delivery.subscription_id, conversation_id=delivery.conversation_id,
-        sequence__lt=delivery.sequence, state=WebhookDelivery.State.PENDING,
+        sequence__lt=delivery.sequence, state__in=[WebhookDelivery.State.PENDING, WebhookDelivery.State.SENDING],
     ).exists()
 
 
-def delivery_attempt(*, delivery_id: int, now=None) -> str | None:
-    """Try one delivery if it is due and first in its conversation's line; returns its
-    state after, or None when it was not tried (locked by another worker, not due, or
-    waiting for an earlier one)."""
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.WEBHOOK_CLAIM_LEASE_SECONDS)
+
+
+def _claimable(now) -> Q:
+    """Due pending deliveries, and deliveries whose sender was lost mid-request (a
+    lapsed claim, due at once: the receiver may be waiting on it)."""
+    return Q(state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now) | Q(state=WebhookDelivery.State.SENDING, claimed_at__lt=now - _lease())
+
+
+LOST_WITH_WORKER = "Lost with its worker mid-request: the receiver may have it (same Webhook-Id)."
+
+
+def _claim(*, delivery_id: int, now) -> int | None:
+    """Claim the delivery for one try and commit, with the try's log row; the attempt
+    number now held, or None when it is not claimable (held by another sender, not due,
+    waiting for an earlier one, done)."""
     with transaction.atomic():
-        # The row stays locked through the POST (at most the timeout): another worker,
-        # or the sweep, skips it instead of sending it twice at once. A worker killed
-        # here drops the lock with its connection and the row is still pending.
-        delivery = WebhookDelivery.objects.select_for_update(skip_locked=True).select_related("subscription").filter(pk=delivery_id, state=WebhookDelivery.State.PENDING).first()
-        now = now or timezone.now()
-        if delivery is None or delivery.next_attempt_at > now or _earlier_pending(delivery):
+        delivery = WebhookDelivery.objects.select_for_update(skip_locked=True).filter(_claimable(now), pk=delivery_id).first()
+        if delivery is None or _earlier_pending(delivery):
             return None
-        subscription = delivery.subscription
-        body = delivery.body.encode()
-        timestamp = int(time.time())
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "helpdesk-webhooks/1",
-            "Webhook-Id": str(delivery.event_id),
-            "Webhook-Timestamp": str(timestamp),
-            "Webhook-Signature": signature(secret=subscription.secret, timestamp=timestamp, body=body),
-        }
-        result = webhook_post(url=subscription.url, body=body, headers=headers)
-        WebhookAttempt.objects.create(delivery=delivery, attempted_at=now, status_code=result.status, latency_ms=result.latency_ms, response_head=result.head, error=result.error)
+        if delivery.state == WebhookDelivery.State.SENDING:
+            # Its sender's lock is gone (we hold it) and its lease ran out: it died between
+            # its claim and its record, maybe after the receiver acted on the request.
+            delivery.uncertain_attempts += 1
+            delivery.log.filter(finished=False).update(finished=True, error=LOST_WITH_WORKER)
+            logger.warning("Webhook delivery %s in %s: attempt %s was lost mid-request; sending again under the same Webhook-Id", delivery.pk, connection.schema_name, delivery.attempts)
+        delivery.state = WebhookDelivery.State.SENDING
         delivery.attempts += 1
+        delivery.claimed_at = now
+        delivery.save(update_fields=["state", "attempts", "uncertain_attempts", "claimed_at"])
+        WebhookAttempt.objects.create(delivery=delivery, attempted_at=now, finished=False)
+        return delivery.attempts
+
+
+def _post(delivery: WebhookDelivery) -> PostResult:
+    subscription = delivery.subscription
+    body = delivery.body.encode()
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "helpdesk-webhooks/1",
+        "Webhook-Id": str(delivery.event_id),
+        "Webhook-Timestamp": str(timestamp),
+        "Webhook-Signature": signature(secret=subscription.secret, timestamp=timestamp, body=body),
+    }
+    return webhook_post(url=subscription.url, body=body, headers=headers)
+
+
+def _record(*, delivery_id: int, attempt: int, result: PostResult, now) -> str | None:
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update(of=("self",)).select_related("subscription").filter(pk=delivery_id, state=WebhookDelivery.State.SENDING, attempts=attempt).first()
+        if delivery is None:
+            # Only when this sender lost both its lock and its lease: another took the row.
+            logger.error("Webhook delivery %s in %s: attempt %s was overtaken by a later claim", delivery_id, connection.schema_name, attempt)
+            return None
+        delivery.log.filter(finished=False).update(finished=True, status_code=result.status, latency_ms=result.latency_ms, response_head=result.head, error=result.error)
+        subscription = delivery.subscription
+        if result.uncertain:
+            delivery.uncertain_attempts += 1
         if result.ok:
             delivery.state = WebhookDelivery.State.DELIVERED
             delivery.delivered_at = timezone.now()
@@ -211,15 +254,42 @@ def delivery_attempt(*, delivery_id: int, now=None) -> str | None:
             delivery.state = WebhookDelivery.State.GAVE_UP
             WebhookSubscription.objects.filter(pk=subscription.pk, failing_since__isnull=True).update(failing_since=now)
         else:
+            delivery.state = WebhookDelivery.State.PENDING
             delivery.next_attempt_at = now + _backoff(delivery.attempts)
-        delivery.save(update_fields=["attempts", "state", "delivered_at", "next_attempt_at"])
+        delivery.save(update_fields=["state", "uncertain_attempts", "delivered_at", "next_attempt_at"])
         return delivery.state
+
+
+def delivery_attempt(*, delivery_id: int, now=None) -> str | None:
+    """Try one delivery if it is due and first in its conversation's line: claim it
+    (committed), POST, record the outcome. Returns its state after, or None when it was
+    not tried (held by another sender, not due, or waiting for an earlier one)."""
+    now = now or timezone.now()
+    attempt = _claim(delivery_id=delivery_id, now=now)
+    if attempt is None:
+        return None
+    result = None
+    try:
+        # Atomic is required since we use FOR UPDATE: the lock is held through the POST
+        # (at most a timeout per redirect), so while this sender lives nobody takes its
+        # claim, even past the lease; a killed sender's lock goes with its connection.
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.select_for_update(of=("self",)).select_related("subscription").filter(pk=delivery_id, state=WebhookDelivery.State.SENDING, attempts=attempt).first()
+            if delivery is None:
+                return None  # our claim lapsed before we got here and another sender took it
+            result = _post(delivery)
+    except DatabaseError as exc:
+        # The session was cut (the lock with it); the claim still fences the row, so the
+        # outcome is written on a fresh connection.
+        logger.warning("Webhook delivery %s in %s: database session lost during attempt %s", delivery_id, connection.schema_name, attempt, exc_info=True)
+        result = result or PostResult(status=None, latency_ms=0, head="", error=f"{type(exc).__name__}: {exc}"[:300])
+    return _record(delivery_id=delivery_id, attempt=attempt, result=result, now=now)
 
 
 def deliveries_due(*, now=None, limit: int = SWEEP_BATCH) -> list[int]:
     now = now or timezone.now()
     return list(
-        WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now)
+        WebhookDelivery.objects.filter(_claimable(now))
         .order_by("subscription_id", "conversation_id", "sequence", "id").values_list("id", flat=True)[:limit]
     )
 

@@ -221,6 +221,13 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"support@{ROOT_DOMAIN}")
+# Per socket operation; without it a silent SMTP server holds a worker for ever.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=30.0)
+# How long a claimed send (chat.outbox) keeps others off the row once its sender's row
+# lock is gone: longer than any SMTP conversation (several EMAIL_TIMEOUTs), because a
+# sender whose database session was cut may still be talking to the server. A worker
+# killed mid-send is resent this long (plus a sweep) after the kill.
+OUTBOX_CLAIM_LEASE_SECONDS = env.float("OUTBOX_CLAIM_LEASE_SECONDS", default=300.0)
 
 # --- API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -314,6 +321,8 @@ ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT = env.int("ASYNC_DB_MESSAGE_BATCHES_IN_FLIGHT
 
 # --- Webhooks -----------------------------------------------------------------------
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# As OUTBOX_CLAIM_LEASE_SECONDS, for a claimed delivery (a POST and up to 3 redirects).
+WEBHOOK_CLAIM_LEASE_SECONDS = env.float("WEBHOOK_CLAIM_LEASE_SECONDS", default=120.0)
 # Addresses or networks a webhook may reach although they are not public (development
 # only: e.g. "127.0.0.1" for a receiver on this machine). Empty in production.
 WEBHOOK_ALLOWED_DESTINATIONS = env.list("WEBHOOK_ALLOWED_DESTINATIONS", default=[])

@@ -1,14 +1,13 @@
 """Webhooks against a real HTTP receiver on loopback (allowed through
 WEBHOOK_ALLOWED_DESTINATIONS, as in development): signed and verifiable, retried after a
 500 and a timeout, in order per conversation, refused for every non-public address form
-and for a redirect to one, given up after a day; with a real worker killed mid-delivery,
-exactly one delivery; a brand's task never touches another brand's rows."""
+and for a redirect to one, given up after a day; a brand's task never touches another
+brand's rows. A worker killed mid-delivery: tests/reliability/test_exactly_once.py."""
 
 import hashlib
 import hmac
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -268,25 +267,7 @@ def wait_for(check, worker, tries=300):  # a minute: a worker starting on a busy
     return False
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_delivery_still_gives_exactly_one(alpha, receiver, loopback_allowed, real_workers):
-    receiver.on("/once", "hang", 200)
-    subscription = subscribe(receiver.url("/once"))
-    worker = real_workers()
-    conversation_started()  # commits: the delivery goes to the worker
-    assert wait_for(lambda: receiver.at("/once"), worker)  # the worker is inside the POST
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=10)
-    receiver.release.set()
-    replacement = real_workers()
-    app.send_task("webhooks.tasks.webhook_sweep")  # the beat, after the restart
-    assert wait_for(lambda: deliveries()[0].state == WebhookDelivery.State.DELIVERED, replacement)
-    (delivery,) = deliveries()
-    ids = {r["headers"]["Webhook-Id"] for r in receiver.at("/once")}
-    # The receiver may have seen the event twice (the first answer was lost with the
-    # worker), always under one Webhook-Id: keeping the first is exactly once.
-    assert ids == {str(delivery.event_id)} and delivery.attempts == 1
-    assert verify(subscription.secret, receiver.at("/once")[-1])["type"] == "conversation.created"
+# A worker killed mid-delivery, and two senders at once: tests/reliability/test_exactly_once.py.
 
 
 @pytest.mark.django_db(transaction=True)

@@ -66,7 +66,7 @@ class WebhookDeliveryOut(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookDelivery
-        fields = ["id", "event_id", "event_type", "conversation_id", "sequence", "state", "attempts", "next_attempt_at", "created_at", "delivered_at", "attempts_log"]
+        fields = ["id", "event_id", "event_type", "conversation_id", "sequence", "state", "attempts", "uncertain_attempts", "next_attempt_at", "created_at", "delivered_at", "attempts_log"]
 
 
 class WebhookDeliveryFilter(django_filters.FilterSet):
