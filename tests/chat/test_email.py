@@ -1,5 +1,6 @@
 """Transcript and survey emails through the outbox, against a real SMTP server."""
 
+import asyncio
 import socket
 from datetime import timedelta
 
@@ -90,6 +91,7 @@ def test_smtp_outage_keeps_the_email_until_it_can_be_sent(settings, ended_conver
         transcript_email_request(brand=brand, conversation=conversation)
         email = OutboundEmail.objects.get(kind="transcript")
         assert email.sent_at is None and email.attempts == 1 and email.last_error
+        assert email.uncertain_attempts == 0  # nothing listened: it surely did not arrive
 
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=settings.EMAIL_PORT)
@@ -101,6 +103,42 @@ def test_smtp_outage_keeps_the_email_until_it_can_be_sent(settings, ended_conver
     finally:
         controller.stop()
     assert len(inbox.messages) == 1
+
+
+class SlowFirstReply(Inbox):
+    """Takes every message, but answers the first only after the sender gave up waiting."""
+
+    def __init__(self, delay: float):
+        super().__init__()
+        self.delay = delay
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        if len(self.messages) == 1:
+            await asyncio.sleep(self.delay)
+        return answer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_lost_to_a_timeout_counts_as_uncertain_and_is_resent_under_the_same_message_id(settings, alpha):
+    inbox = SlowFirstReply(delay=3)
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", controller.port, 1
+    try:
+        with schema_context(alpha.schema_name):
+            email = OutboundEmail.objects.create(to="dana@example.com", subject="Transcript", body="x", kind="transcript")
+            assert outbox_deliver() == 0  # no reply within the timeout: the server may have it
+            email.refresh_from_db()
+            assert (email.status, email.attempts, email.uncertain_attempts) == (OutboundEmail.Status.PENDING, 1, 1)
+            assert outbox_deliver() == 1
+            email.refresh_from_db()
+            assert (email.status, email.attempts, email.uncertain_attempts) == (OutboundEmail.Status.SENT, 2, 1)
+    finally:
+        controller.stop()
+    ids = {line for message in inbox.messages for line in message["body"].splitlines() if line.lower().startswith("message-id:")}
+    assert len(inbox.messages) == 2 and len(ids) == 1  # the copy is recognisable
 
 
 @pytest.mark.django_db(transaction=True)
