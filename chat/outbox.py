@@ -164,10 +164,11 @@ def outbox_email_send(*, email_id: int, now: datetime | None = None) -> bool:
 def outbox_deliver(*, email_ids: list[int] | None = None, limit: int = 50, now: datetime | None = None) -> int:
     """Send the current brand's unsent emails (or those of email_ids): pending ones, and
     ones whose sender was lost mid-send (a lapsed claim). Returns how many were sent."""
-    now = now or timezone.now()
-    queryset = OutboundEmail.objects.filter(_sendable(now))
+    queryset = OutboundEmail.objects.filter(_sendable(now or timezone.now()))
     if email_ids is not None:
         queryset = queryset.filter(id__in=email_ids)
+    # Each claim takes its own time unless the caller fixed one: a batch of slow sends
+    # must not date its last claims back to its start, which would shorten their lease.
     return sum(outbox_email_send(email_id=email_id, now=now) for email_id in list(queryset.values_list("id", flat=True)[:limit]))
 
 
