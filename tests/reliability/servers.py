@@ -293,6 +293,7 @@ class ResumingClient:
     Waits are bounded by counts (`wait_until` a condition), with a generous hang guard."""
 
     sender: str = ""
+    resends_on_auth = True  # pending messages go again over the socket after auth.ok
 
     def __init__(self, proxy: NginxProxy, *, reconnect: bool, name: str):
         self.proxy = proxy
@@ -403,9 +404,10 @@ class ResumingClient:
         if frame["type"] == "auth.ok":
             self.authenticated = True
             await self.authenticated_again()
-            for client_msg_id, body in list(self.pending.items()):
-                if await self.send(self.send_frame(client_msg_id, body)):
-                    self.resent += 1
+            if self.resends_on_auth:
+                for client_msg_id, body in list(self.pending.items()):
+                    if await self.send(self.send_frame(client_msg_id, body)):
+                        self.resent += 1
         elif frame["type"] == "message" and self.mine(frame):
             self.record(frame)
         self._notify()
@@ -456,8 +458,11 @@ class ResumingClient:
         self.sent += 1
         client_msg_id = f"{self.name}-{self.sent}"
         self.pending[client_msg_id] = body
-        await self.send(self.send_frame(client_msg_id, body))
+        await self.deliver(client_msg_id, body)
         return client_msg_id
+
+    async def deliver(self, client_msg_id: str, body: str) -> None:
+        await self.send(self.send_frame(client_msg_id, body))
 
     async def wait_until(self, predicate, *, timeout: float = 90.0, what: str = "") -> None:
         """Until predicate() holds; `timeout` only guards against a hang."""
@@ -487,7 +492,7 @@ class ResumingClient:
 
     async def stop(self) -> None:
         self.stopped = True
-        for task in (self.reader, self.filler):
+        for task in (self.reader, self.filler, *getattr(self, "posts", ())):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -539,12 +544,49 @@ class AgentClient(ResumingClient):
 
     sender = "agent"
 
-    def __init__(self, proxy: NginxProxy, *, token: str, origin: str | None = None, reconnect: bool = False, name: str = "agent"):
+    def __init__(self, proxy: NginxProxy, *, token: str, origin: str | None = None, reconnect: bool = False, replies: str = "socket", name: str = "agent"):
         super().__init__(proxy, reconnect=reconnect, name=name)
         self.token = token
         self.origin = origin or f"http://localhost:{proxy.port}"
         self.brand: str | None = None
         self.conversation_id: int | None = None
+        # "socket": message.send frames. "http": POST .../messages as the chat tab sends a
+        # reply, sent again with the same client_msg_id until a 200/201 answers.
+        self.replies = replies
+        self.resends_on_auth = replies == "socket"
+        self.posts: set[asyncio.Task] = set()
+        self.http_failures: list = []  # (client_msg_id, status or error) of each failed POST
+        self.http_stored_before_failure: list[str] = []  # a retry found it stored (200)
+
+    async def deliver(self, client_msg_id: str, body: str) -> None:
+        if self.replies == "socket":
+            return await super().deliver(client_msg_id, body)
+        task = asyncio.create_task(self._post_until_confirmed(client_msg_id, body))
+        self.posts.add(task)
+        task.add_done_callback(self.posts.discard)
+
+    async def _post_until_confirmed(self, client_msg_id: str, body: str, tries: int = 40) -> None:
+        path = f"/api/agent/v1/brands/{self.brand}/conversations/{self.conversation_id}/messages"
+        data = json.dumps({"body": body, "client_msg_id": client_msg_id, "internal": False}).encode()
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        delay = 0.4
+        for _ in range(tries):
+            try:
+                status, _, answer = await asyncio.to_thread(self.proxy.get, path, host=f"localhost:{self.proxy.port}", method="POST", data=data, headers=headers)
+            except OSError as exc:  # the proxy cut the connection
+                status, answer = repr(exc), b""
+            if status in (200, 201):
+                if status == 200 and any(failed == client_msg_id for failed, _ in self.http_failures):
+                    self.http_stored_before_failure.append(client_msg_id)
+                self.record(json.loads(answer))
+                self._notify()
+                return
+            # A 502/504 (the process died under the request, nginx does not pass a POST on)
+            # or a cut connection: the message may be stored; the same client_msg_id makes
+            # sending it again safe.
+            self.http_failures.append((client_msg_id, status))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     def url(self) -> str:
         return f"ws://localhost:{self.proxy.port}/ws/agent/v1/"
