@@ -486,7 +486,7 @@ class ResumingClient:
     def frame_seen(self, frame_type: str) -> dict | None:
         return next((frame for frame in self.frames if frame["type"] == frame_type), None)
 
-    def bodies_from(self, sender: str) -> dict[str, int]:
+    def client_msg_ids_from(self, sender: str) -> dict[str, int]:
         """client_msg_id -> seq of the messages from `sender` this client holds."""
         return {m["client_msg_id"]: seq for seq, m in self.messages.items() if m["sender"] == sender and m["client_msg_id"]}
 

@@ -5,7 +5,8 @@ other server with nothing lost, nothing stored twice, and the other side's socke
 
 The clients do what the pages' JavaScript does (tests/reliability/servers.py,
 `ResumingClient`): reconnect, resume with `after_seq`, send unconfirmed messages again with
-the same `client_msg_id`, and ask for a gap in the seqs. Waits are for counts of frames,
+the same `client_msg_id` (over the socket, or, for the agent's replies over HTTP, after a
+502), and ask for a gap in the seqs. Waits are for counts of frames,
 each with a generous guard against a hang (the machine is slow and shared)."""
 
 import asyncio
@@ -77,7 +78,7 @@ async def _chat_started(proxy: NginxProxy, agent_user, *, reconnect_customer: bo
 
 
 def _holds_everything_from(client, other) -> bool:
-    return set(other.acked) <= set(client.bodies_from(other.sender)) and not other.pending
+    return set(other.acked) <= set(client.client_msg_ids_from(other.sender)) and not other.pending
 
 
 async def _scenario(proxy: NginxProxy, agent_user, *, killed: str, replies: str) -> dict:
