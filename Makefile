@@ -14,11 +14,19 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt
 	$(VENV)/bin/pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
-# Debian's Chromium for the browser tests (Playwright cannot download a browser here).
+# Debian's Chromium for the browser tests (Playwright cannot download a browser here) and
+# Debian's nginx for tests/reliability/test_two_servers_behind_nginx.py (which starts its
+# own nginx on a free loopback port; it never uses the system service). One apt-get call
+# installs whichever is missing; installing needs root.
+CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
 browser:
-	@test -x /usr/bin/chromium || (command -v apt-get >/dev/null && \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null) \
-		|| (echo "Chromium is missing and could not be installed: the browser tests will fail"; exit 1))
+	@missing=""; \
+	test -x $(CHROMIUM) || missing="chromium fonts-dejavu-core"; \
+	test -x $(NGINX) || missing="$$missing nginx"; \
+	test -z "$$missing" || ( (command -v apt-get >/dev/null && test "$$(id -u)" = 0 && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+		|| (echo "Could not install $$missing (apt-get as root): the browser and nginx tests will fail"; exit 1))
 
 run: install
 	$(PY) -m config.devrun
