@@ -5,8 +5,6 @@ Every payload that would run script, were it ever parsed as markup or evaluated,
 can prove nothing ran: no dialog opened and `window.__pwned` is still undefined.
 """
 
-MARK = "__pwned"
-
 # 4,000 characters without a space or a hyphen: a pasted hash, a token, a URL with no
 # break opportunity (a message's whole allowance).
 LONG_WORD = ("Lw" + "0123456789abcdefghij" * 200)[:4000]
