@@ -41,9 +41,6 @@ class ConversationAdmin(admin.ModelAdmin):
     # The client key gives back the conversation's token: as secret as the token's hash.
     exclude = ["token_hash", "client_key"]
 
-    class Media:
-        css = {"all": ["chat/admin.css"]}  # long unbroken lines wrap (a 4,000-character URL)
-
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields if f.name not in ("token_hash", "client_key")]
 

@@ -18,6 +18,9 @@ from django_tenants.utils import schema_context
 
 from tenants.models import Brand
 
+# The live server, Chromium and `new_page`, shared by browser tests in any folder.
+pytest_plugins = ["tests.browser"]
+
 SESSION_BRANDS = {
     "alpha": {"name": "Alpha Outdoor", "categories": [("general", "General"), ("shipping", "Shipping"), ("returns", "Returns")]},
     "beta": {"name": "Beta Devices", "categories": [("setup", "Setup"), ("warranty", "Warranty"), ("repairs", "Repairs")]},
@@ -163,9 +166,10 @@ def call(capsys):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Browser tests run last: Playwright's sync API keeps an event loop on the main
-    thread for the rest of the session, which async_to_sync in later tests refuses."""
-    items.sort(key=lambda item: "/e2e/" in str(item.fspath))
+    """Browser tests (tests/e2e and any marked `browser`) run last: Playwright's sync API
+    keeps an event loop on the main thread for the rest of the session, which
+    async_to_sync in later tests refuses."""
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath) or item.get_closest_marker("browser") is not None)
 
 
 @pytest_asyncio.fixture

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     # when host resolution cannot (a database outage, an exhausted pool).
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the URL into the database: a NUL in it is a 400, not a 500.
+    "tenants.middleware.NulRefusingMiddleware",
     "tenants.middleware.BrandHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -95,6 +97,7 @@ MIDDLEWARE = [
     # After CSP, so it sees the response first: pages exempt from X-Frame-Options (the
     # chat page) get `frame-ancestors *` instead of 'none'.
     "tenants.middleware.FramablePageMiddleware",
+    "tenants.middleware.AdminLookupRefusingMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]

@@ -1,89 +1,9 @@
-"""A live ASGI server (uvicorn, in a thread, on the test database) and Debian's Chromium
-driven by Playwright. Browser tests are transactional so the server thread sees their data."""
-
-import os
-import socket
-import threading
-import time
+"""The browser tests' own helpers. The live server, the browser and `new_page` are shared
+with every browser test (tests/browser.py, registered by tests/conftest.py)."""
 
 import pytest
-from playwright.sync_api import expect
 
-# A shared CI machine can be slow: a page gets this long to show what the test waits for
-# (the outcome is the same, only later), well beyond what a person would tolerate.
-expect.set_options(timeout=15_000)
-
-# Playwright's sync API keeps an event loop on the main thread, which makes Django's
-# async-safety check refuse the test's own (synchronous) database work.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LiveServer:
-    def __init__(self, port: int):
-        self.port = port
-
-    def url(self, brand: str | None = None, path: str = "/") -> str:
-        host = f"{brand}.localhost" if brand else "localhost"
-        return f"http://{host}:{self.port}{path}"
-
-
-@pytest.fixture(scope="session")
-def live_server_asgi(django_db_setup, django_db_blocker):
-    import uvicorn
-
-    from config.asgi import application
-
-    port = _free_port()
-    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="websockets")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    with django_db_blocker.unblock():
-        thread.start()
-        deadline = time.time() + 15
-        while not server.started and time.time() < deadline:
-            time.sleep(0.05)
-        assert server.started, "the live server did not start"
-        yield LiveServer(port)
-        server.should_exit = True
-        thread.join(timeout=5)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    # Failing, not skipping: a run without a browser must not pass for one that tested the pages.
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Debian's Chromium is not at {CHROMIUM}: `make browser` installs it (make test does)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def new_page(browser):
-    """Open pages in fresh contexts (a customer and an agent are two contexts)."""
-    contexts = []
-
-    def make(**options):
-        context = browser.new_context(**options)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
+from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 (test_widget imports them from here)
 
 
 class NetworkOutage:
