@@ -242,6 +242,17 @@ API_THROTTLE_RATES = {
     "api_ip": env("API_RATE_PER_IP", default="1200/min"),
 }
 API_MAX_REQUEST_BYTES = env.int("API_MAX_REQUEST_BYTES", default=256 * 1024)
+# Attachments (chat.attachments). Each brand sets its own limit (Brand.attachment_max_bytes);
+# this is the server's ceiling over all of them, enforced while the upload streams in,
+# so a lying or missing Content-Length cannot make the server take more.
+ATTACHMENT_UPLOAD_MAX_BYTES = env.int("ATTACHMENT_UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+# Signed download links (the customer's <img> cannot send the conversation token): an
+# hour in the chat (every fetch of the messages signs afresh), a week in an emailed transcript.
+ATTACHMENT_LINK_SECONDS = env.int("ATTACHMENT_LINK_SECONDS", default=3600)
+ATTACHMENT_EMAIL_LINK_SECONDS = env.int("ATTACHMENT_EMAIL_LINK_SECONDS", default=7 * 24 * 3600)
+ATTACHMENT_THUMBNAIL_PIXELS = 320
+# Larger images are refused before decoding: a small file can unpack into gigabytes.
+ATTACHMENT_MAX_IMAGE_PIXELS = env.int("ATTACHMENT_MAX_IMAGE_PIXELS", default=40_000_000)
 # How long an Idempotency-Key's first answer is replayed (pruned hourly by beat).
 API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
 # Rate limits (tenants.throttles), "<count>/<second|minute|hour|day>"; 429 + Retry-After.
