@@ -230,7 +230,7 @@ class AttachmentDownloadView(FileDownloadMixin, WidgetView):
 
     @extend_schema(
         parameters=[OpenApiParameter("sig", str, description="The signed link from the message's `download_url`/`thumbnail_url`, instead of the bearer token.")],
-        responses={200: FILE_RESPONSE, 403: DetailOut, 404: DetailOut},
+        responses={(200, "application/octet-stream"): FILE_RESPONSE, 403: DetailOut, 404: DetailOut},
     )
     def get(self, request, conversation_id, attachment_id):
         attachment = attachment_get_for_customer(

@@ -470,7 +470,7 @@ class AttachmentDownloadView(FileDownloadMixin, base.AgentConversationAPIView):
 
     thumbnail = False
 
-    @extend_schema(responses={200: FILE_RESPONSE, 404: ErrorOut})
+    @extend_schema(responses={(200, "application/octet-stream"): FILE_RESPONSE, 404: ErrorOut})
     def get(self, request, brand, conversation_id, attachment_id):
         attachment = attachment_get_for_agent(conversation=self.conversation, attachment_id=attachment_id)
         if self.thumbnail and not attachment.thumbnail_path:
