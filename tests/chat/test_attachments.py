@@ -298,13 +298,13 @@ def test_the_brand_admin_lists_files_as_links_behind_its_own_sign_in(chat, beta)
     from tests.factories import UserFactory
 
     client = Client()
-    mine = chat.customer_upload(client, "<b>bold</b>.txt", b"hello").json()
+    mine = chat.customer_upload(client, "<img src=x onerror=alert(1)>.txt", b"hello").json()
     chat.customer_send(client, body="file", attachment_ids=[mine["id"]])
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(admin)
     page = client.get(f"/admin/chat/conversation/{chat.conversation.id}/change/", **ALPHA).content.decode()
     link = f"/admin/chat/conversation/{chat.conversation.id}/attachments/{mine['id']}/"
-    assert link in page and "&lt;b&gt;bold&lt;/b&gt;.txt" in page and "<b>bold</b>" not in page
+    assert link in page and "&lt;img src=x onerror=alert(1)&gt;.txt" in page and "<img src=x" not in page
     downloaded = client.get(link, **ALPHA)
     assert downloaded.status_code == 200 and downloaded["Content-Disposition"].startswith("attachment;")
     # Signed out, or on another brand's admin: no file.
