@@ -51,6 +51,11 @@ EXTENSIONS = {
     AttachmentType.PDF: {".pdf"},
     AttachmentType.TEXT: {".txt", ".text", ".log", ".md", ".csv"},
 }
+# Names a customer knows in any language, for the refusals.
+SHORT_NAMES = {
+    AttachmentType.PNG: "PNG", AttachmentType.JPEG: "JPEG", AttachmentType.GIF: "GIF",
+    AttachmentType.WEBP: "WebP", AttachmentType.PDF: "PDF", AttachmentType.TEXT: "TXT",
+}
 # Pillow's name for each image type, to check that the decoder agrees with the signature.
 IMAGE_FORMATS = {AttachmentType.PNG: "PNG", AttachmentType.JPEG: "JPEG", AttachmentType.GIF: "GIF", AttachmentType.WEBP: "WEBP"}
 # Markup is text, but a browser runs its script: never stored, whatever a brand allows.
@@ -227,13 +232,13 @@ def attachment_prepare(*, brand: Brand, name: str, upload) -> Prepared:
     sniffed = content_sniff(head, read_all)
     allowed = set(brand.attachment_types) - MARKUP_TYPES
     if sniffed not in allowed:
-        kinds = ", ".join(sorted(AttachmentType(t).label for t in allowed if t in AttachmentType.values))
+        kinds = ", ".join(SHORT_NAMES[t] for t in AttachmentType.values if t in allowed)
         raise ChatError(_("This kind of file cannot be attached. You can send: %(kinds)s.") % {"kinds": kinds}, "type_not_allowed", 415)
     extension = ("." + name.rsplit(".", 1)[1].lower()) if "." in name else ""
     if extension and extension not in EXTENSIONS[sniffed]:
         raise ChatError(
             _("The file's name says %(claimed)s but it contains %(actual)s. Rename it or send another file.")
-            % {"claimed": extension, "actual": AttachmentType(sniffed).label},
+            % {"claimed": extension, "actual": SHORT_NAMES[sniffed]},
             "type_mismatch",
             415,
         )

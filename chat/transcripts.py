@@ -40,6 +40,6 @@ def transcript_text(*, brand: Brand, conversation: Conversation) -> str:
             lines.append(f"[{message.sent_at.astimezone(zone):%H:%M}] {author}{message.body}".rstrip())
             for attachment in message.attachments.all():
                 meta = attachment_meta(attachment)
-                lines.append(_("    Attached: %(name)s (%(size)s) %(link)s") % {"name": attachment.name, "size": size_label(attachment.size), "link": links(meta)["download_url"]})
+                lines.append("    " + _("Attached: %(name)s (%(size)s) %(link)s") % {"name": attachment.name, "size": size_label(attachment.size), "link": links(meta)["download_url"]})
         lines += ["", _("Thank you for contacting %(brand)s.") % {"brand": brand.name}]
     return "\n".join(lines)

@@ -73,7 +73,7 @@ export class AttachmentTray {
   add(files) {
     for (const file of files) {
       const item = { file, state: "uploading", id: null, detail: "" };
-      item.status = el("span", { class: "attachment-tray__status", text: this.text.uploading.replace("%(percent)s", "0") });
+      item.status = el("span", { class: "attachment-tray__status", text: this.percent(0) });
       item.node = el("li", { class: "attachment-tray__item" },
         el("span", { class: "attachment__name", text: file.name }),
         el("span", { class: "attachment__size", text: ` (${formatSize(file.size, this.locale)}) ` }),
@@ -88,7 +88,7 @@ export class AttachmentTray {
 
   async start(item) {
     const answer = await this.upload(item.file, (share) => {
-      item.status.textContent = this.text.uploading.replace("%(percent)s", String(Math.round(share * 100)));
+      item.status.textContent = this.percent(share);
     });
     if (!this.items.includes(item)) return;
     if (answer.ok) {
@@ -103,6 +103,10 @@ export class AttachmentTray {
       item.status.setAttribute("role", "alert");
     }
     this.render();
+  }
+
+  percent(share) {
+    return this.text.uploading.replace("%(percent)s", new Intl.NumberFormat(this.locale, { style: "percent" }).format(share));
   }
 
   remove(item) {

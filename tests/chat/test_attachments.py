@@ -163,7 +163,7 @@ def test_a_type_the_brand_does_not_allow_is_refused(chat):
     Brand.objects.filter(pk=chat.brand.pk).update(attachment_types=["application/pdf"])
     refused = chat.customer_upload(Client(), "photo.png", png())
     assert refused.status_code == 415 and refused.json()["code"] == "type_not_allowed"
-    assert "PDF document" in refused.json()["detail"]
+    assert refused.json()["detail"].endswith("You can send: PDF.")
     assert chat.customer_upload(Client(), "doc.pdf", pdf()).status_code == 201
 
 
@@ -310,3 +310,10 @@ def test_the_brand_admin_lists_files_as_links_behind_its_own_sign_in(chat, beta)
     # Signed out, or on another brand's admin: no file.
     assert Client().get(link, **ALPHA).status_code == 302
     assert client.get(link, HTTP_HOST="beta.localhost").status_code == 404
+
+
+def test_refusals_speak_the_customers_language(chat):
+    refused = chat.customer_upload(Client(), "setup.exe", EXE, HTTP_X_HELPDESK_LOCALE="de")
+    assert refused.json()["detail"] == "Diese Art von Datei kann nicht angehängt werden. Sie können senden: PNG, JPEG, GIF, WebP, PDF, TXT."
+    mismatch = chat.customer_upload(Client(), "facture.pdf", png(), HTTP_X_HELPDESK_LOCALE="fr")
+    assert mismatch.json()["detail"].startswith("Le nom du fichier indique .pdf mais il contient du PNG.")

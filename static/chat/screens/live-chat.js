@@ -29,7 +29,7 @@ function buildChat() {
     upload: uploadAttachment,
     locale: pageLocale,
     text: {
-      tray: _("Files to send"), uploading: _("Uploading… %(percent)s%"), ready: _("Ready to send"), remove: _("Remove %(name)s"),
+      tray: _("Files to send"), uploading: _("Uploading… %(percent)s"), ready: _("Ready to send"), remove: _("Remove %(name)s"),
       failed: _("This file could not be uploaded."), network: _("We couldn't reach the server. Check your connection and try again."),
     },
   });

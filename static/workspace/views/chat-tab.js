@@ -103,7 +103,7 @@ export class ChatTab {
         headers: { "X-CSRFToken": document.querySelector('meta[name="csrf-token"]').content },
       }),
       text: {
-        tray: "Files to send", uploading: "Uploading… %(percent)s%", ready: "Ready", remove: "Remove %(name)s",
+        tray: "Files to send", uploading: "Uploading… %(percent)s", ready: "Ready", remove: "Remove %(name)s",
         failed: "The file could not be uploaded.", network: "The server cannot be reached; the file was not uploaded.",
       },
     });
