@@ -91,7 +91,7 @@ class ConversationAdmin(admin.ModelAdmin):
         attachment = Attachment.objects.filter(pk=attachment_id, conversation=conversation).first()
         if attachment is None:
             raise Http404
-        return attachment_response(attachment)
+        return attachment_response(attachment, request=request)
 
 
 @admin.register(OfflineMessage, site=brand_admin)

@@ -22,13 +22,15 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import filetype
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
-from django.http import FileResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -369,7 +371,20 @@ def customer_frame(frame: dict, *, schema: str, conversation_id: int) -> dict:
 
 # --- The file itself ---------------------------------------------------------------------
 
-def attachment_response(attachment: Attachment, *, thumbnail: bool = False) -> FileResponse:
+DOWNLOAD_CHUNK = 256 * 1024
+
+
+async def _chunks(file):
+    # Under ASGI Django reads a synchronous iterator whole before sending the first byte:
+    # for files of up to ATTACHMENT_UPLOAD_MAX_BYTES per download, read it piece by piece.
+    try:
+        while chunk := await sync_to_async(file.read, thread_sensitive=False)(DOWNLOAD_CHUNK):
+            yield chunk
+    finally:
+        await sync_to_async(file.close, thread_sensitive=False)()
+
+
+def attachment_response(attachment: Attachment, *, request, thumbnail: bool = False) -> StreamingHttpResponse:
     """The stored file, served so that no browser runs or guesses it: the sniffed type,
     nosniff, a sandboxing policy, and `attachment` disposition except for a thumbnail."""
     storage = storages["default"]
@@ -380,7 +395,12 @@ def attachment_response(attachment: Attachment, *, thumbnail: bool = False) -> F
         path, content_type = attachment.storage_path, attachment.content_type
     if content_type == AttachmentType.TEXT:
         content_type = "text/plain; charset=utf-8"
-    response = FileResponse(storage.open(path, "rb"), content_type=content_type)
+    file = storage.open(path, "rb")
+    if isinstance(request, ASGIRequest):
+        response = StreamingHttpResponse(_chunks(file), content_type=content_type)
+        response["Content-Length"] = str(storage.size(path))
+    else:
+        response = FileResponse(file, content_type=content_type)
     response["Content-Disposition"] = content_disposition(attachment.name, inline=thumbnail)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

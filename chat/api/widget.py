@@ -238,7 +238,7 @@ class AttachmentDownloadView(FileDownloadMixin, WidgetView):
         )
         if self.thumbnail and not attachment.thumbnail_path:
             raise AttachmentNotFound
-        return attachment_response(attachment, thumbnail=self.thumbnail)
+        return attachment_response(attachment, request=request._request, thumbnail=self.thumbnail)
 
 
 class AttachmentThumbnailView(AttachmentDownloadView):

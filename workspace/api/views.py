@@ -475,7 +475,7 @@ class AttachmentDownloadView(FileDownloadMixin, base.AgentConversationAPIView):
         attachment = attachment_get_for_agent(conversation=self.conversation, attachment_id=attachment_id)
         if self.thumbnail and not attachment.thumbnail_path:
             raise AttachmentNotFound
-        return attachment_response(attachment, thumbnail=self.thumbnail)
+        return attachment_response(attachment, request=request._request, thumbnail=self.thumbnail)
 
 
 class AttachmentThumbnailView(AttachmentDownloadView):
