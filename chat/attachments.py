@@ -19,6 +19,7 @@ import secrets
 import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import quote
 
 import filetype
@@ -29,8 +30,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.handlers.asgi import ASGIRequest
-from django.db import connection
+from django.db import connection, transaction
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -254,6 +256,9 @@ def attachment_upload(*, brand: Brand, conversation: Conversation, side: str, up
     """Store an uploaded file for `conversation` (already authorized by the caller)."""
     if conversation.state not in UPLOAD_STATES[side]:
         raise ChatError(_("Files can be attached while the chat is going on."), "bad_state", 409)
+    # A cap per conversation: the brand's size limit alone would let one chat fill the disk.
+    if Attachment.objects.filter(conversation=conversation).count() >= settings.ATTACHMENT_MAX_PER_CONVERSATION:
+        raise ChatError(_("This chat has as many files as it can take."), "too_many_attachments", 409)
     name = name_clean(getattr(upload, "name", ""))
     prepared = attachment_prepare(brand=brand, name=name, upload=upload)
     if "." not in name:
@@ -279,6 +284,27 @@ def _files_delete(paths) -> None:
     for path in paths:
         if path:
             storage.delete(path)
+
+
+# Rows per run: each is one storage delete (a round trip to a bucket), and the hourly
+# task comes back for the rest.
+PRUNE_BATCH = 500
+
+
+def attachments_unsent_prune(*, now=None) -> int:
+    """Files uploaded but never sent, older than ATTACHMENT_UNSENT_HOURS, in the current
+    brand's schema: rows first, files once that commits (a file without a row is harmless,
+    a row without its file is a broken link)."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.ATTACHMENT_UNSENT_HOURS)
+    with transaction.atomic():
+        stale = list(
+            Attachment.objects.select_for_update(skip_locked=True).filter(message__isnull=True, created_at__lt=cutoff)
+            .order_by("id").values_list("id", "storage_path", "thumbnail_path")[:PRUNE_BATCH]
+        )
+        Attachment.objects.filter(id__in=[row[0] for row in stale]).delete()
+        paths = [path for _, *row in stale for path in row]
+        transaction.on_commit(lambda: _files_delete(paths))
+    return len(stale)
 
 
 # --- Referencing from a message ------------------------------------------------------------

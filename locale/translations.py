@@ -75,6 +75,7 @@ T = {
     "Files can be attached while the chat is going on.": ("Dateien können angehängt werden, solange der Chat läuft.", "Les fichiers peuvent être joints pendant la discussion."),
     "A message can carry up to %(count)s files.": ("Eine Nachricht kann höchstens %(count)s Dateien enthalten.", "Un message peut contenir jusqu'à %(count)s fichiers."),
     "A file in this message is not available. Attach it again.": ("Eine Datei dieser Nachricht ist nicht verfügbar. Hängen Sie sie erneut an.", "Un fichier de ce message n'est pas disponible. Joignez-le à nouveau."),
+    "This chat has as many files as it can take.": ("Dieser Chat kann keine weiteren Dateien aufnehmen.", "Cette discussion ne peut pas recevoir plus de fichiers."),
     "Attached: %(name)s (%(size)s) %(link)s": ("Angehängt: %(name)s (%(size)s) %(link)s", "Pièce jointe : %(name)s (%(size)s) %(link)s"),
     # The chat page (djangojs)
     "Attach a file": ("Datei anhängen", "Joindre un fichier"),

@@ -317,3 +317,33 @@ def test_refusals_speak_the_customers_language(chat):
     assert refused.json()["detail"] == "Diese Art von Datei kann nicht angehängt werden. Sie können senden: PNG, JPEG, GIF, WebP, PDF, TXT."
     mismatch = chat.customer_upload(Client(), "facture.pdf", png(), HTTP_X_HELPDESK_LOCALE="fr")
     assert mismatch.json()["detail"].startswith("Le nom du fichier indique .pdf mais il contient du PNG.")
+
+
+def test_a_chat_holds_a_bounded_number_of_files(chat, settings):
+    settings.ATTACHMENT_MAX_PER_CONVERSATION = 2
+    assert chat.customer_upload(Client(), "a.txt", b"a").status_code == 201
+    assert chat.agent_upload(Client(), "b.txt", b"b").status_code == 201
+    refused = chat.customer_upload(Client(), "c.txt", b"c")
+    assert refused.status_code == 409 and refused.json()["code"] == "too_many_attachments"
+
+
+def test_files_never_sent_are_pruned_with_their_files(chat, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat.tasks import attachments_prune
+
+    client = Client()
+    sent = chat.customer_upload(client, "sent.png", png()).json()
+    chat.customer_send(client, body="x", attachment_ids=[sent["id"]])
+    unsent = chat.customer_upload(client, "left.png", png()).json()
+    fresh = chat.customer_upload(client, "fresh.png", png()).json()
+    with schema_context(chat.brand.schema_name):
+        Attachment.objects.filter(id__in=[sent["id"], unsent["id"]]).update(created_at=timezone.now() - timedelta(hours=25))
+        paths = Attachment.objects.get(pk=unsent["id"]).storage_path, Attachment.objects.get(pk=unsent["id"]).thumbnail_path
+    with django_capture_on_commit_callbacks(execute=True):
+        assert attachments_prune() == 1
+    with schema_context(chat.brand.schema_name):
+        assert set(Attachment.objects.values_list("id", flat=True)) == {sent["id"], fresh["id"]}
+    assert not any(storages["default"].exists(path) for path in paths)
