@@ -347,3 +347,16 @@ def test_files_never_sent_are_pruned_with_their_files(chat, django_capture_on_co
     with schema_context(chat.brand.schema_name):
         assert set(Attachment.objects.values_list("id", flat=True)) == {sent["id"], fresh["id"]}
     assert not any(storages["default"].exists(path) for path in paths)
+
+
+def test_account_managers_set_a_brands_attachment_rules_in_the_admin(alpha):
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    page = client.get(f"/admin/tenants/brand/{alpha.pk}/change/", **PLATFORM)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="attachment_max_bytes"' in html and 'type="checkbox" name="attachment_types" value="application/pdf"' in html
+    assert "image/svg+xml" not in html  # not a choice at all
