@@ -360,3 +360,33 @@ def test_account_managers_set_a_brands_attachment_rules_in_the_admin(alpha):
     html = page.content.decode()
     assert 'name="attachment_max_bytes"' in html and 'type="checkbox" name="attachment_types" value="application/pdf"' in html
     assert "image/svg+xml" not in html  # not a choice at all
+
+
+def test_each_image_type_is_re_encoded_with_a_thumbnail(chat):
+    import io
+
+    from PIL import Image
+
+    frames = [Image.new("RGB", (30, 30), color) for color in ("red", "green")]
+    animated = io.BytesIO()
+    frames[0].save(animated, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    webp = image_with_gps(fmt="WEBP", size=(500, 100))
+    for name, data, content_type in (("anim.gif", animated.getvalue(), "image/gif"), ("wide.webp", webp, "image/webp"), ("plain", png(), "image/png")):
+        uploaded = chat.customer_upload(Client(), name, data)
+        assert uploaded.status_code == 201, uploaded.content
+        attachment = uploaded.json()
+        assert attachment["content_type"] == content_type and attachment["thumbnail_url"]
+        stored = b"".join(Client().get(attachment["download_url"], **ALPHA).streaming_content)
+        thumbnail = b"".join(Client().get(attachment["thumbnail_url"], **ALPHA).streaming_content)
+        assert GPS_IFD not in exif_of(stored)[0]
+        assert max(exif_of(thumbnail)[1]) <= 320
+        if name == "anim.gif":
+            assert Image.open(io.BytesIO(stored)).n_frames == 2  # the animation survives
+        if name == "plain":
+            assert attachment["name"] == "plain.png"  # a name that claimed nothing says what it is
+
+
+def test_an_image_too_large_to_decode_safely_is_refused(chat, settings):
+    settings.ATTACHMENT_MAX_IMAGE_PIXELS = 100
+    refused = chat.customer_upload(Client(), "big.png", png(size=(40, 20)))
+    assert refused.status_code == 413 and refused.json()["code"] == "image_too_large"
