@@ -371,7 +371,10 @@ def test_each_image_type_is_re_encoded_with_a_thumbnail(chat):
     animated = io.BytesIO()
     frames[0].save(animated, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
     webp = image_with_gps(fmt="WEBP", size=(500, 100))
-    for name, data, content_type in (("anim.gif", animated.getvalue(), "image/gif"), ("wide.webp", webp, "image/webp"), ("plain", png(), "image/png")):
+    located_png = image_with_gps(fmt="PNG")
+    assert GPS_IFD in exif_of(located_png)[0]
+    cases = (("anim.gif", animated.getvalue(), "image/gif"), ("wide.webp", webp, "image/webp"), ("plain", png(), "image/png"), ("map.png", located_png, "image/png"))
+    for name, data, content_type in cases:
         uploaded = chat.customer_upload(Client(), name, data)
         assert uploaded.status_code == 201, uploaded.content
         attachment = uploaded.json()
