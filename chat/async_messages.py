@@ -3,7 +3,7 @@
 Same rules, statements and event as chat.messages.message_send, without the hop to a database
 thread (chat.async_db says why). Only the common case runs here: a new message into a
 chat that takes messages. Anything else (a retried client_msg_id, a chat that has ended
-or does not exist) goes to message_send, which tells those apart and answers them exactly
+or does not exist, a message with attachments) goes to message_send, which tells those apart and answers them exactly
 as every other caller sees them.
 
 Messages are stored in batches: while earlier statements are in flight, the messages that
@@ -137,8 +137,14 @@ def _batcher() -> MessageBatcher:
     return batcher
 
 
-async def customer_message_send(*, schema: str, conversation_id: int, body, client_msg_id) -> tuple[Message, bool, list]:
+async def customer_message_send(*, schema: str, conversation_id: int, body, client_msg_id, attachment_ids=None) -> tuple[Message, bool, list]:
     """Store the message; return (message, created, events to publish)."""
+    if attachment_ids:
+        # Files are given to the message in its transaction, with row locks: the sync path.
+        (message, created), events = await run_in_schema(
+            schema, message_send, conversation_id=conversation_id, sender=Message.Sender.CUSTOMER, body=body, client_msg_id=client_msg_id, attachment_ids=attachment_ids
+        )
+        return message, created, events
     body, client_msg_id = message_validate(body=body, client_msg_id=client_msg_id)
     params = message_params(conversation_id=conversation_id, sender=Message.Sender.CUSTOMER, body=body, client_msg_id=client_msg_id)
     try:

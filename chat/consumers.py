@@ -12,7 +12,10 @@ from realtime.groups import conversation_group
 from realtime.socket import CLOSE_AUTH_TIMEOUT, CLOSE_UNAUTHORIZED, CLOSE_WRONG_HOST, FrameError, JsonFrameConsumer
 from routing.selectors import queue_place
 
+from django.db import connection
+
 from .async_messages import customer_message_send
+from .attachments import customer_frame
 from .errors import ChatError
 from .messages import conversation_read, seq_parse
 from .models import Conversation, Message
@@ -26,7 +29,7 @@ def _authenticate(brand, conversation_id, token, after_seq):
     conversation = conversation_get_for_customer(conversation_id=conversation_id, token=token)
     missed = messages_after(conversation=conversation, after_seq=after_seq, include_internal=False)
     place = queue_place(brand_id=brand.id, conversation_id=conversation.id) if conversation.state == Conversation.State.QUEUED else None
-    return conversation, [message_frame(m) for m in missed], place
+    return conversation, [customer_frame(message_frame(m), schema=connection.schema_name, conversation_id=conversation.id) for m in missed], place
 
 
 def _conversation_now(conversation_id):
@@ -103,12 +106,20 @@ class WidgetConsumer(JsonFrameConsumer):
 
     async def on_message_send(self, frame):
         message, created, published = await customer_message_send(
-            schema=self.schema, conversation_id=self.conversation_id, body=frame.get("body"), client_msg_id=frame.get("client_msg_id")
+            schema=self.schema, conversation_id=self.conversation_id, body=frame.get("body"), client_msg_id=frame.get("client_msg_id"),
+            attachment_ids=frame.get("attachment_ids"),
         )
         await self.publish(published)
         if not created:
             # A retry of a message we already stored: acknowledge it again to this socket.
-            await self.send_json(message_frame(message))
+            await self.send_json(self._with_links(message_frame(message)))
+
+    def _with_links(self, frame: dict) -> dict:
+        return customer_frame(frame, schema=self.schema, conversation_id=self.conversation_id)
+
+    async def message_created(self, event):
+        # The frame is the one both sides get; the customer's attachment links are signed here.
+        await self.send_json(self._with_links(event["frame"]))
 
     async def on_typing(self, frame):
         await self.publish([events.typing_changed(schema=self.schema, conversation_id=self.conversation_id, sender=Message.Sender.CUSTOMER, is_typing=bool(frame.get("is_typing", True)))])

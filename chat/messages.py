@@ -18,6 +18,7 @@ from helpdesk.models import AgentProfile
 from realtime import events
 from realtime.publish import Event, publish_on_commit
 
+from .attachments import attachment_ids_parse, attachments_link
 from .errors import ChatError
 from .models import Conversation, Message
 from .selectors import message_frame
@@ -98,8 +99,12 @@ def _statement(template: str, schema: str) -> str:
     return template.format(schema=sql.Identifier(schema).as_string(None))
 
 
-def message_validate(*, body, client_msg_id) -> tuple[str, str | None]:
-    if not isinstance(body, str) or not body.strip():
+def message_validate(*, body, client_msg_id, with_attachments: bool = False) -> tuple[str, str | None]:
+    """A message's text and client_msg_id as stored; a message that carries files may
+    have no text."""
+    if with_attachments and body in (None, ""):
+        body = ""
+    elif not isinstance(body, str) or not body.strip():
         raise ChatError("A message needs some text.", "empty_body")
     if len(body) > MAX_BODY:
         raise ChatError(f"Messages are limited to {MAX_BODY} characters.", "body_too_long")
@@ -153,41 +158,50 @@ def customer_messages_statement(*, schema: str, batch: list[dict]) -> tuple[str,
 
 def message_from_row(row, params: dict) -> Message:
     message_id, seq, author_name, sent_at = row
-    return Message(
+    message = Message(
         id=message_id, conversation_id=params["conversation_id"], seq=seq, client_msg_id=params["client_msg_id"],
         sender=params["sender"], is_internal=params["internal"], agent_id=params["agent_id"], author_name=author_name,
         body=params["body"], sent_at=sent_at,
     )
+    message.attachment_list = []  # a message just stored has its files only once linked
+    return message
 
 
 def message_event(*, schema: str, message: Message) -> Event:
     return events.message_created(schema=schema, conversation_id=message.conversation_id, frame=message_frame(message), internal=message.is_internal)
 
 
-def _insert(params: dict) -> Message | None:
+def _insert(params: dict, attachment_ids: list[int] | tuple = ()) -> Message | None:
     # One statement is atomic by itself; inside a caller's transaction a savepoint keeps a
-    # refused duplicate from breaking that transaction.
-    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    with guard, connection.cursor() as cursor:
-        cursor.execute(*message_statement(schema=connection.schema_name, params=params))
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    message = message_from_row(row, params)
+    # refused duplicate from breaking that transaction. Attachments are given to the
+    # message in the same transaction: a refused one takes the message (and its seq) back.
+    guard = transaction.atomic() if connection.in_atomic_block or attachment_ids else nullcontext()
+    with guard:
+        with connection.cursor() as cursor:
+            cursor.execute(*message_statement(schema=connection.schema_name, params=params))
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        message = message_from_row(row, params)
+        if attachment_ids:
+            message.attachment_list = attachments_link(message=message, attachment_ids=list(attachment_ids))
     publish_on_commit(message_event(schema=connection.schema_name, message=message))
     return message
 
 
 def message_send(
-    *, conversation_id: int, sender: str, body, client_msg_id=None, agent: AgentProfile | None = None, internal: bool = False
+    *, conversation_id: int, sender: str, body, client_msg_id=None, agent: AgentProfile | None = None, internal: bool = False, attachment_ids=None
 ) -> tuple[Message, bool]:
     """Store a message with the conversation's next sequence number and publish it.
 
     A retry with the same client_msg_id returns the stored message (created=False). An
     agent's reply to the customer is refused unless the agent holds the chat; a note may
     come from any agent on the brand (the caller has authorized them on it).
+    `attachment_ids` are files this side uploaded into this conversation
+    (chat.attachments), each referenced once.
     """
-    body, client_msg_id = message_validate(body=body, client_msg_id=client_msg_id)
+    attachment_ids = attachment_ids_parse(attachment_ids)
+    body, client_msg_id = message_validate(body=body, client_msg_id=client_msg_id, with_attachments=bool(attachment_ids))
     if sender not in (Message.Sender.CUSTOMER, Message.Sender.AGENT):
         raise ChatError("Unknown sender.", "bad_sender")
     if sender == Message.Sender.AGENT and agent is None:
@@ -196,9 +210,9 @@ def message_send(
         raise ChatError("Only agents write notes.", "forbidden", 403)
     params = message_params(conversation_id=conversation_id, sender=sender, body=body, client_msg_id=client_msg_id, agent=agent, internal=internal)
     try:
-        message = _insert(params)
+        message = _insert(params, attachment_ids)
     except IntegrityError:
-        existing = Message.objects.filter(conversation_id=conversation_id, sender=sender, client_msg_id=client_msg_id).first()
+        existing = Message.objects.filter(conversation_id=conversation_id, sender=sender, client_msg_id=client_msg_id).prefetch_related("attachments").first()
         if existing is None:
             raise
         return existing, False

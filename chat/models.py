@@ -165,6 +165,41 @@ class Message(models.Model):
         return f"{self.conversation_id}#{self.seq} {self.sender}"
 
 
+class Attachment(models.Model):
+    """A file a customer or an agent uploaded into a conversation (chat.attachments).
+
+    Uploaded first, then referenced by one message of the same side (message stays null
+    until then). The file lives in the default storage under the brand's schema and the
+    conversation, at a random name: the customer's file name is only ever shown, never
+    used as a path."""
+
+    class Side(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Agent"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    uploaded_by = models.CharField(max_length=16, choices=Side.choices)
+    agent_id = models.IntegerField(null=True, blank=True, help_text="helpdesk.AgentProfile id (public schema), for an agent's upload.")
+    name = models.CharField(max_length=255, help_text="The file's name as uploaded, made safe to show.")
+    content_type = models.CharField(max_length=100, help_text="Sniffed from the content, never taken from the name or the request.")
+    size = models.PositiveBigIntegerField(help_text="Bytes stored (images after re-encoding).")
+    sha256 = models.CharField(max_length=64)
+    storage_path = models.CharField(max_length=300)
+    thumbnail_path = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}: {self.name}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
 class AgentSegment(models.Model):
     """A stretch of a conversation one agent held: from accepting (or being transferred
     the chat) to handing it on or the end. Handle time per agent and brand is the sum of

@@ -8,11 +8,16 @@ from helpdesk.models import Staffing
 from knowledge.models import Article
 from knowledge.selectors import articles_by_ids
 
-from .models import Conversation, Message
+from .attachments import AttachmentLinkInvalid, attachment_link_check, attachment_meta
+from .models import Attachment, Conversation, Message
 
 
 class ConversationNotFound(Exception):
     detail = "No such conversation."
+
+
+class AttachmentNotFound(Exception):
+    detail = "No such attachment."
 
 
 def conversation_get_for_customer(*, conversation_id, token: str) -> Conversation:
@@ -58,7 +63,7 @@ def conversation_suggestions(*, conversation: Conversation) -> list[Article]:
 
 
 def messages_after(*, conversation: Conversation, after_seq: int, include_internal: bool, limit: int = 500) -> list[Message]:
-    queryset = Message.objects.filter(conversation=conversation, seq__gt=max(0, after_seq)).order_by("seq")
+    queryset = Message.objects.filter(conversation=conversation, seq__gt=max(0, after_seq)).order_by("seq").prefetch_related("attachments")
     if not include_internal:
         queryset = queryset.filter(is_internal=False)
     return list(queryset[:limit])
@@ -72,7 +77,22 @@ def customer_history(*, conversation: Conversation, limit: int = 10) -> list[Con
     return list(Conversation.objects.filter(match).exclude(id=conversation.id).select_related("category").order_by("-created_at")[:limit])
 
 
+def message_attachments(message: Message) -> list[Attachment]:
+    """The message's files without a query where they are known: linked as it was stored
+    (`attachment_list`) or prefetched. Frames are built on the event loop too, where a
+    query may not run."""
+    known = getattr(message, "attachment_list", None)
+    if known is not None:
+        return known
+    prefetched = getattr(message, "_prefetched_objects_cache", {}).get("attachments")
+    if prefetched is not None:
+        return list(prefetched)
+    return list(message.attachments.all())
+
+
 def message_frame(message: Message) -> dict:
+    """A message as both sides get it. `attachments` carry no links: each side adds its
+    own (chat.attachments.customer_frame, workspace.selectors.agent_frame)."""
     return {
         "type": "message",
         "seq": message.seq,
@@ -83,4 +103,50 @@ def message_frame(message: Message) -> dict:
         "body": message.body,
         "internal": message.is_internal,
         "sent_at": message.sent_at.isoformat(),
+        "attachments": [attachment_meta(a) for a in message_attachments(message)],
     }
+
+
+def _visible_attachments(conversation_id: int, own_side: str):
+    # Each side sees what was sent in the chat and what it uploaded itself; never the other
+    # side's files before they are sent, and a customer never a private note's.
+    queryset = Attachment.objects.filter(conversation_id=conversation_id)
+    sent = Q(message__isnull=False) if own_side == Attachment.Side.AGENT else Q(message__isnull=False, message__is_internal=False)
+    return queryset.filter(sent | Q(uploaded_by=own_side))
+
+
+def attachment_get_for_customer(*, conversation_id, attachment_id, token: str = "", link: str = "") -> Attachment:
+    """In the current brand's schema: the attachment, for the holder of the conversation's
+    token or of a signed link to this very attachment (chat.attachments). A missing, an
+    unseen or another conversation's attachment is the same AttachmentNotFound; an
+    expired link raises AttachmentLinkExpired."""
+    try:
+        conversation_id, attachment_id = int(conversation_id), int(attachment_id)
+    except (TypeError, ValueError, OverflowError):
+        raise AttachmentNotFound from None
+    if link:
+        try:
+            attachment_link_check(token=link, schema=connection.schema_name, conversation_id=conversation_id, attachment_id=attachment_id)
+        except AttachmentLinkInvalid:
+            raise AttachmentNotFound from None
+    else:
+        try:
+            conversation_get_for_customer(conversation_id=conversation_id, token=token)
+        except ConversationNotFound:
+            raise AttachmentNotFound from None
+    attachment = _visible_attachments(conversation_id, Attachment.Side.CUSTOMER).filter(id=attachment_id).first()
+    if attachment is None:
+        raise AttachmentNotFound
+    return attachment
+
+
+def attachment_get_for_agent(*, conversation: Conversation, attachment_id) -> Attachment:
+    """The attachment of a conversation the agent was authorized on (conversation_get_for_agent)."""
+    try:
+        attachment_id = int(attachment_id)
+    except (TypeError, ValueError, OverflowError):
+        raise AttachmentNotFound from None
+    attachment = _visible_attachments(conversation.id, Attachment.Side.AGENT).filter(id=attachment_id).first()
+    if attachment is None:
+        raise AttachmentNotFound
+    return attachment

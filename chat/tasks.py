@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 from tenants.selectors import brand_list_active
 
 from .customer_emails import survey_emails_queue
+from .attachments import attachments_unsent_prune
 from .billing import agent_time_buckets_roll_up
 from .escalations import queue_escalations_raise
 from .inactivity import agents_silent_handle, conversations_end_inactive, conversations_warn_inactive
@@ -54,3 +55,16 @@ def reports_roll_up() -> int:
     # Agent time is split across brands, so it is rolled up for all of them at once, in public.
     written += agent_time_buckets_roll_up()
     return written
+
+
+@shared_task(name="chat.tasks.attachments_prune", acks_late=True, ignore_result=True)
+def attachments_prune() -> int:
+    """Every brand's files uploaded and never sent, after ATTACHMENT_UNSENT_HOURS."""
+    pruned = 0
+    for brand in brand_list_active():
+        try:
+            with schema_context(brand.schema_name):
+                pruned += attachments_unsent_prune()
+        except Exception:  # one brand's trouble must not stop the others' pruning
+            logger.exception("Attachment pruning failed for %s", brand.schema_name)
+    return pruned

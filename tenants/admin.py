@@ -4,11 +4,18 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from .admin_site import brand_admin
-from .models import Brand, BrandAPIKey, BrandServiceSettings, Domain
+from .models import AttachmentType, Brand, BrandAPIKey, BrandServiceSettings, Domain
 from .services import api_key_issue, api_key_revoke, brand_domain_ensure, brand_host, brand_schema_name, brand_set_status
 
 
 SERVICE_TIME_FIELDS = ["reoffer_cooldown_seconds", "escalate_after_seconds", "inactivity_warn_minutes", "inactivity_end_minutes", "agent_reply_minutes"]
+ATTACHMENT_FIELDS = ["attachment_max_bytes", "attachment_types"]
+
+
+class AttachmentSettingsForm(forms.ModelForm):
+    """The attachment types as tick boxes: only the types chat.attachments can recognise."""
+
+    attachment_types = forms.MultipleChoiceField(choices=AttachmentType.choices, required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: no attachments.")
 
 
 class DomainInline(admin.TabularInline):
@@ -27,12 +34,14 @@ class BrandAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "domains__domain"]
     readonly_fields = ["schema_name", "created_at"]
     inlines = [DomainInline]
+    form = AttachmentSettingsForm
     actions = ["suspend", "reactivate"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "status", "plan"]}),
         ("Branding", {"fields": ["primary_color", "logo", "locale", "time_zone"]}),
         ("Chat", {"fields": ["business_hours", "routing_policy", "offer_timeout_seconds", "max_queue_length"]}),
         ("Customer side", {"fields": ["prechat_fields", "offline_form_enabled", "offline_when_no_agent", "max_wait_seconds", "customer_locale_allowed"]}),
+        ("Attachments", {"fields": ATTACHMENT_FIELDS}),
         ("Integration", {"fields": ["identity_secret"], "description": "Give this secret to the brand's developers to sign customer identity tokens (see docs/api.md)."}),
         ("System", {"fields": ["schema_name", "created_at"]}),
     ]
@@ -158,7 +167,8 @@ class BrandServiceSettingsAdmin(admin.ModelAdmin):
     """On the brand admin: the brand's own service times, its own row only (the brand
     host's middleware has put the brand on the request)."""
 
-    fields = SERVICE_TIME_FIELDS
+    form = AttachmentSettingsForm
+    fields = [*SERVICE_TIME_FIELDS, *ATTACHMENT_FIELDS]
     list_display = ["name", *SERVICE_TIME_FIELDS]
 
     def get_queryset(self, request):

@@ -67,6 +67,24 @@ def validate_prechat_fields(value) -> None:
             raise ValidationError(f"{key}: one of {', '.join(PrechatAsk.values)}.")
 
 
+# What an attachment may be: only types whose content we can recognise (chat.attachments
+# sniffs them) and that cannot run script when opened. SVG and HTML are never among them.
+class AttachmentType(models.TextChoices):
+    PNG = "image/png", "PNG image"
+    JPEG = "image/jpeg", "JPEG image"
+    GIF = "image/gif", "GIF image"
+    WEBP = "image/webp", "WebP image"
+    PDF = "application/pdf", "PDF document"
+    TEXT = "text/plain", "Plain text"
+
+
+def default_attachment_types() -> list:
+    return list(AttachmentType.values)
+
+
+ATTACHMENT_MAX_BYTES_DEFAULT = 10 * 1024 * 1024
+
+
 def brand_logo_path(brand: "Brand", filename: str) -> str:
     # Files are kept under the brand's own folder so brands never share a path.
     return f"brands/{brand.schema_name}/logo/{filename}"
@@ -149,6 +167,16 @@ class Brand(TenantMixin):
     inactivity_end_minutes = models.PositiveIntegerField(default=5, help_text="End the chat this many minutes after the warning, if it stays silent.")
     agent_reply_minutes = models.PositiveIntegerField(
         default=5, help_text="An agent who has not answered a customer's message within this many minutes is asked; as long again and the chat moves to a colleague."
+    )
+    attachment_max_bytes = models.PositiveIntegerField(
+        default=ATTACHMENT_MAX_BYTES_DEFAULT,
+        help_text="The largest file a customer or an agent may attach, in bytes (at most the server's ATTACHMENT_UPLOAD_MAX_BYTES). 0 turns attachments off.",
+    )
+    attachment_types = ArrayField(
+        models.CharField(max_length=40, choices=AttachmentType.choices),
+        default=default_attachment_types,
+        blank=True,
+        help_text="The file types that may be attached, recognised from the content, not the name.",
     )
     identity_secret = models.CharField(
         max_length=64,

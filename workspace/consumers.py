@@ -34,6 +34,8 @@ from realtime.socket import CLOSE_UNAUTHORIZED, CLOSE_WRONG_HOST, DatabaseUnavai
 from routing import services as routing
 from routing.models import QueueEntry
 
+from .selectors import agent_frame
+
 logger = logging.getLogger(__name__)
 
 # Close code for "the server cannot serve this socket now; reconnect later" (RFC 6455).
@@ -73,9 +75,13 @@ def _conversation(agent, brand_slug, conversation_id):
     return staffing.brand, conversation_get_for_agent(staffing=staffing, conversation_id=conversation_id)
 
 
+def _frames(conversation, brand_slug, after_seq):
+    return [agent_frame(message_frame(m), brand_slug=brand_slug, conversation_id=conversation.id) for m in messages_after(conversation=conversation, after_seq=after_seq, include_internal=True)]
+
+
 def _subscribe(agent, brand_slug, conversation_id, after_seq):
     _, conversation = _conversation(agent, brand_slug, conversation_id)
-    return conversation.id, [message_frame(m) for m in messages_after(conversation=conversation, after_seq=after_seq, include_internal=True)]
+    return conversation.id, _frames(conversation, brand_slug, after_seq)
 
 
 def _watch(agent, brand_slug, conversation_id, after_seq):
@@ -85,8 +91,7 @@ def _watch(agent, brand_slug, conversation_id, after_seq):
     if not staffing.is_supervisor:
         raise ConversationNotFound
     conversation = conversation_get_for_agent(staffing=staffing, conversation_id=conversation_id)
-    frames = [message_frame(m) for m in messages_after(conversation=conversation, after_seq=after_seq, include_internal=True)]
-    return conversation.id, conversation.agent_id, frames
+    return conversation.id, conversation.agent_id, _frames(conversation, brand_slug, after_seq)
 
 
 def _holding(agent, brand_slug, conversation_id):
@@ -97,9 +102,11 @@ def _holding(agent, brand_slug, conversation_id):
     return conversation
 
 
-def _send(agent, brand_slug, conversation_id, body, client_msg_id, internal):
+def _send(agent, brand_slug, conversation_id, body, client_msg_id, internal, attachment_ids):
     _, conversation = _conversation(agent, brand_slug, conversation_id)
-    return message_send(conversation_id=conversation.id, sender=Message.Sender.AGENT, body=body, client_msg_id=client_msg_id, agent=agent, internal=internal)
+    return message_send(
+        conversation_id=conversation.id, sender=Message.Sender.AGENT, body=body, client_msg_id=client_msg_id, agent=agent, internal=internal, attachment_ids=attachment_ids
+    )
 
 
 def _read(agent, brand_slug, conversation_id, up_to_seq):
@@ -283,9 +290,11 @@ class AgentConsumer(JsonFrameConsumer):
         await self.send_json({"type": "unwatched", "brand": brand.slug, "conversation_id": conversation_id})
 
     async def on_message_send(self, frame):
-        message, created = await self._call(frame, _send, frame.get("body"), frame.get("client_msg_id"), bool(frame.get("internal")))
+        message, created = await self._call(frame, _send, frame.get("body"), frame.get("client_msg_id"), bool(frame.get("internal")), frame.get("attachment_ids"))
         if not created:
-            await self.send_json({**message_frame(message), "brand": frame.get("brand"), "conversation_id": message.conversation_id})
+            brand = self._brand(frame)
+            ready = agent_frame(message_frame(message), brand_slug=brand.slug, conversation_id=message.conversation_id)
+            await self.send_json({**ready, "brand": brand.slug, "conversation_id": message.conversation_id})
 
     async def on_typing(self, frame):
         brand = self._brand(frame)
@@ -314,7 +323,11 @@ class AgentConsumer(JsonFrameConsumer):
     async def forward_frame(self, event):
         await self.send_json({**event["frame"], **self._origin(event)})
 
-    message_created = forward_frame
+    async def message_created(self, event):
+        origin = self._origin(event)
+        frame = agent_frame(event["frame"], brand_slug=origin["brand"], conversation_id=origin["conversation_id"]) if origin["brand"] else event["frame"]
+        await self.send_json({**frame, **origin})
+
     conversation_read = forward_frame
     agent_joined = forward_frame
     agent_left = forward_frame

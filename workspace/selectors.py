@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 
 from chat.models import AgentSegment, CannedReply, Contact, ContactConversation, Conversation, CustomField, OfflineMessage, Tag, WrapUp
 from chat.search import ConversationFilters, conversations_search, sla_breached_exists
+from chat.attachments import frame_with_links
 from chat.selectors import customer_history, message_frame, messages_after
 from chat.wrapup import tags_active
 from helpdesk.models import AgentProfile, Staffing
@@ -30,6 +31,22 @@ WAITING_STATES = (QueueEntry.State.WAITING, QueueEntry.State.OFFERED)
 TRANSCRIPT_LIMIT = 2000
 # The supervisor sees the longest waits first; past this many the queue length says the rest.
 WAITING_LIST_LIMIT = 50
+
+
+def agent_links(*, brand_slug: str, conversation_id: int):
+    """An agent's links to a conversation's files: the agent API, which authorizes the
+    session or token on every fetch, so they need no signature and do not expire."""
+    base = f"/api/agent/v1/brands/{brand_slug}/conversations/{conversation_id}/attachments"
+
+    def links(item: dict) -> dict:
+        return {"download_url": f"{base}/{item['id']}", "thumbnail_url": f"{base}/{item['id']}/thumbnail" if item.get("has_thumbnail") else None}
+
+    return links
+
+
+def agent_frame(frame: dict, *, brand_slug: str, conversation_id: int) -> dict:
+    """A message frame (chat.selectors.message_frame) with the agent's attachment links."""
+    return frame_with_links(frame, agent_links(brand_slug=brand_slug, conversation_id=conversation_id))
 
 
 def _brand_summary(brand: Brand) -> dict:
@@ -404,7 +421,7 @@ def conversation_transcript(*, conversation: Conversation, brand: Brand) -> dict
     messages = messages_after(conversation=conversation, after_seq=0, include_internal=True, limit=TRANSCRIPT_LIMIT)
     return {
         **conversation_detail(conversation=conversation, brand=brand),
-        "messages": [message_frame(m) for m in messages],
+        "messages": [agent_frame(message_frame(m), brand_slug=brand.slug, conversation_id=conversation.id) for m in messages],
         "timings": conversation_timings(conversation),
         "segments": [
             {"agent_name": s.agent_name, "started_at": s.started_at.isoformat(), "ended_at": s.ended_at.isoformat() if s.ended_at else None, "end_reason": s.end_reason}

@@ -54,8 +54,20 @@ class PlaceOut(serializers.Serializer):
 
 
 class MessageInput(serializers.Serializer):
-    body = serializers.CharField(max_length=4000)
+    body = serializers.CharField(max_length=4000, required=False, allow_blank=True, help_text="Required unless the message carries attachments.")
     client_msg_id = serializers.CharField(max_length=64, required=False)
+    attachment_ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=10, help_text="Files uploaded to this conversation by this side (POST .../attachments), each sent once.")
+
+
+class MessageAttachmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="Render as text.")
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    is_image = serializers.BooleanField()
+    has_thumbnail = serializers.BooleanField()
+    download_url = serializers.CharField(help_text="For the widget: signed, valid for ATTACHMENT_LINK_SECONDS (an hour); GET the messages again for fresh links.")
+    thumbnail_url = serializers.CharField(allow_null=True)
 
 
 class MessageOut(serializers.Serializer):
@@ -68,6 +80,7 @@ class MessageOut(serializers.Serializer):
     body = serializers.CharField()
     internal = serializers.BooleanField()
     sent_at = serializers.DateTimeField()
+    attachments = MessageAttachmentOut(many=True)
 
 
 class MessageListOut(serializers.Serializer):

@@ -8,13 +8,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import services
+from chat.attachments import AttachmentLinkExpired, attachment_meta, attachment_response, attachment_upload, customer_frame, customer_links
 from chat.customer_emails import transcript_email_request
 from chat.errors import ChatError
 from chat.messages import message_send, seq_parse
-from chat.models import Conversation, CustomField, Message
+from chat.models import Attachment, Conversation, CustomField, Message
 from chat.offline import offline_message_create
 from chat.prechat import PrechatInvalid, prechat_asks
-from chat.selectors import ConversationNotFound, conversation_get_for_customer, conversation_suggestions, message_frame, messages_after
+from chat.selectors import (
+    AttachmentNotFound,
+    ConversationNotFound,
+    attachment_get_for_customer,
+    conversation_get_for_customer,
+    conversation_suggestions,
+    message_frame,
+    messages_after,
+)
 from knowledge.models import Category
 from knowledge.selectors import article_payload
 from routing.selectors import queue_place
@@ -22,6 +31,7 @@ from surveys.selectors import survey_for_conversation
 from surveys.services import SurveyError, survey_answer
 from tenants.throttles import CONVERSATION_CREATE_THROTTLES
 
+from .attachments import FILE_RESPONSE, AttachmentOut, AttachmentUploadInput, AttachmentUploadMixin, FileDownloadMixin
 from .serializers import ConversationOut, DetailOut, MessageInput, MessageListOut, MessageOut, PlaceOut, PrechatInput
 
 
@@ -40,11 +50,20 @@ class WidgetView(APIView):
             return Response({"detail": first, "code": "invalid", "errors": exc.errors}, status=400)
         if isinstance(exc, ConversationNotFound):
             return Response({"detail": exc.detail, "code": "not_found"}, status=404)
+        if isinstance(exc, AttachmentNotFound):
+            return Response({"detail": exc.detail, "code": "not_found"}, status=404)
+        if isinstance(exc, AttachmentLinkExpired):
+            return Response({"detail": gettext("This link has expired. Reload the chat to get a new one."), "code": "link_expired"}, status=403)
         return super().handle_exception(exc)
 
     @property
     def brand(self):
         return self.request.brand
+
+
+def bearer_token(request) -> str:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else ""
 
 
 class WidgetConversationView(WidgetView):
@@ -53,9 +72,10 @@ class WidgetConversationView(WidgetView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        self.conversation = conversation_get_for_customer(conversation_id=kwargs.get("conversation_id"), token=token)
+        self.conversation = conversation_get_for_customer(conversation_id=kwargs.get("conversation_id"), token=bearer_token(request))
+
+    def customer_frame(self, frame: dict) -> dict:
+        return customer_frame(frame, schema=self.brand.schema_name, conversation_id=self.conversation.id)
 
 
 def conversation_payload(conversation: Conversation, *, brand) -> dict:
@@ -181,15 +201,48 @@ class MessagesView(WidgetConversationView):
     def get(self, request, conversation_id):
         after_seq = seq_parse(request.query_params.get("after_seq"))
         messages = messages_after(conversation=self.conversation, after_seq=after_seq, include_internal=False)
-        return Response({"messages": [message_frame(m) for m in messages], "last_seq": self.conversation.last_seq})
+        return Response({"messages": [self.customer_frame(message_frame(m)) for m in messages], "last_seq": self.conversation.last_seq})
 
     @extend_schema(request=MessageInput, responses={200: MessageOut, 201: MessageOut, 400: DetailOut, 409: DetailOut})
     def post(self, request, conversation_id):
         data = request.data if isinstance(request.data, dict) else {}
         message, created = message_send(
-            conversation_id=self.conversation.id, sender=Message.Sender.CUSTOMER, body=data.get("body"), client_msg_id=data.get("client_msg_id")
+            conversation_id=self.conversation.id, sender=Message.Sender.CUSTOMER, body=data.get("body"), client_msg_id=data.get("client_msg_id"),
+            attachment_ids=data.get("attachment_ids"),
         )
-        return Response(message_frame(message), status=201 if created else 200)
+        return Response(self.customer_frame(message_frame(message)), status=201 if created else 200)
+
+
+class AttachmentUploadView(AttachmentUploadMixin, WidgetConversationView):
+    @extend_schema(request={"multipart/form-data": AttachmentUploadInput}, responses={201: AttachmentOut, 400: DetailOut, 403: DetailOut, 404: DetailOut, 409: DetailOut, 413: DetailOut, 415: DetailOut})
+    def post(self, request, conversation_id):
+        upload = self.uploaded_file(request)
+        attachment = attachment_upload(brand=self.brand, conversation=self.conversation, side=Attachment.Side.CUSTOMER, upload=upload)
+        meta = attachment_meta(attachment)
+        return Response({**meta, **customer_links(schema=self.brand.schema_name, conversation_id=self.conversation.id)(meta)}, status=201)
+
+
+class AttachmentDownloadView(FileDownloadMixin, WidgetView):
+    """With the conversation's token, or the signed link `?sig=` from a message frame
+    (an <img> or a link cannot send the token)."""
+
+    thumbnail = False
+
+    @extend_schema(
+        parameters=[OpenApiParameter("sig", str, description="The signed link from the message's `download_url`/`thumbnail_url`, instead of the bearer token.")],
+        responses={(200, "application/octet-stream"): FILE_RESPONSE, 403: DetailOut, 404: DetailOut},
+    )
+    def get(self, request, conversation_id, attachment_id):
+        attachment = attachment_get_for_customer(
+            conversation_id=conversation_id, attachment_id=attachment_id, token=bearer_token(request), link=request.query_params.get("sig", "")[:500]
+        )
+        if self.thumbnail and not attachment.thumbnail_path:
+            raise AttachmentNotFound
+        return attachment_response(attachment, request=request._request, thumbnail=self.thumbnail)
+
+
+class AttachmentThumbnailView(AttachmentDownloadView):
+    thumbnail = True
 
 
 class ConversationEndView(WidgetConversationView):

@@ -201,6 +201,7 @@ CELERY_BEAT_SCHEDULE = {
     "chat-sweep": {"task": "chat.tasks.chat_sweep", "schedule": 5.0},
     "reports-roll-up": {"task": "chat.tasks.reports_roll_up", "schedule": 300.0},
     "idempotency-prune": {"task": "tenants.tasks.idempotency_prune", "schedule": 3600.0},
+    "attachments-prune": {"task": "chat.tasks.attachments_prune", "schedule": 3600.0},
     "sla-sweep": {"task": "sla.tasks.sla_sweep", "schedule": 5.0},
     "webhook-sweep": {"task": "webhooks.tasks.webhook_sweep", "schedule": 5.0},
 }
@@ -252,6 +253,20 @@ API_THROTTLE_RATES = {
     "api_ip": env("API_RATE_PER_IP", default="1200/min"),
 }
 API_MAX_REQUEST_BYTES = env.int("API_MAX_REQUEST_BYTES", default=256 * 1024)
+# Attachments (chat.attachments). Each brand sets its own limit (Brand.attachment_max_bytes);
+# this is the server's ceiling over all of them, enforced while the upload streams in,
+# so a lying or missing Content-Length cannot make the server take more.
+ATTACHMENT_UPLOAD_MAX_BYTES = env.int("ATTACHMENT_UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+# Signed download links (the customer's <img> cannot send the conversation token): an
+# hour in the chat (every fetch of the messages signs afresh), a week in an emailed transcript.
+ATTACHMENT_LINK_SECONDS = env.int("ATTACHMENT_LINK_SECONDS", default=3600)
+ATTACHMENT_EMAIL_LINK_SECONDS = env.int("ATTACHMENT_EMAIL_LINK_SECONDS", default=7 * 24 * 3600)
+ATTACHMENT_THUMBNAIL_PIXELS = 320
+# Files a chat may hold, and how long an upload no message sent is kept (hourly prune).
+ATTACHMENT_MAX_PER_CONVERSATION = env.int("ATTACHMENT_MAX_PER_CONVERSATION", default=50)
+ATTACHMENT_UNSENT_HOURS = env.int("ATTACHMENT_UNSENT_HOURS", default=24)
+# Larger images are refused before decoding: a small file can unpack into gigabytes.
+ATTACHMENT_MAX_IMAGE_PIXELS = env.int("ATTACHMENT_MAX_IMAGE_PIXELS", default=40_000_000)
 # How long an Idempotency-Key's first answer is replayed (pruned hourly by beat).
 API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
 # Rate limits (tenants.throttles), "<count>/<second|minute|hour|day>"; 429 + Retry-After.

@@ -9,7 +9,7 @@ export const state = {
   config: null, // GET /config: the brand, its custom fields, categories, availability
   identityToken: params.get("identity") || "", // the signed identity the brand's site passed, if any
   identity: null, // the verified prefill, when the brand passed a good token
-  conversation: null, // {id, token, lastSeq, pending: [{client_msg_id, body}], surveyDone, seenSeq}
+  conversation: null, // {id, token, lastSeq, pending: [{client_msg_id, body, attachment_ids?, files?}], surveyDone, seenSeq}
   shownSeqs: new Set(), // every message seq in the page, so a replayed frame is shown once
   agentSeqs: new Set(), // seqs of the agent's messages, for the launcher's unread count
   widgetOpen: true, // false while the widget's frame is closed on the host page

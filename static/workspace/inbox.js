@@ -3,6 +3,7 @@
 // a read-only transcript with its events, timings, survey answer, wrap-up and the
 // customer's earlier conversations. The filters live in the address, so a reload or a
 // shared link shows the same list. Customer text only ever goes in through el().
+import { attachmentList } from "../common/attachments.js";
 import { el } from "../common/dom.js";
 import { api, apiHealth } from "./api.js";
 import { brandBadge, formatWait } from "./display.js";
@@ -148,6 +149,7 @@ async function openTranscript(brandSlug, id) {
       m.internal ? el("span", { class: "message__label", text: "Private note" }) : null,
       m.sender !== "system" ? el("span", { class: "message__author", text: m.author || (m.sender === "customer" ? d.customer.name : "Agent") }) : null,
       el("p", { class: "message__body", text: m.body }),
+      attachmentList(m.attachments, { imageLabel: "Image: %(name)s" }),
       el("time", { datetime: m.sent_at, text: new Date(m.sent_at).toLocaleTimeString() }),
     );
   }));

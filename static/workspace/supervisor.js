@@ -3,6 +3,7 @@
 // live, read-only (a "watch" on the agent socket: nobody in the chat is told), with a
 // whisper (a private note) to the agent holding
 // it; take over stays.
+import { attachmentList } from "../common/attachments.js";
 import { el } from "../common/dom.js";
 import { api } from "./api.js";
 import { formatWait } from "./display.js";
@@ -175,7 +176,8 @@ function showWatchedMessage(m) {
   const item = el("li", { class: `message message--${kind}`, dataset: { seq: String(m.seq) } },
     m.internal ? el("span", { class: "message__label", text: "Private note" }) : null,
     m.sender !== "system" ? el("span", { class: "message__author", text: m.author || (m.sender === "customer" ? watched.customer : "Agent") }) : null,
-    el("p", { class: "message__body", text: m.body }));
+    el("p", { class: "message__body", text: m.body }),
+    attachmentList(m.attachments, { imageLabel: "Image: %(name)s" }));
   const after = [...watchMessages.children].find((li) => Number(li.dataset.seq) > m.seq);
   watchMessages.insertBefore(item, after || null);
   watchMessages.scrollTop = watchMessages.scrollHeight;

@@ -13,11 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat.errors import ChatError
-from chat.selectors import ConversationNotFound, conversation_get_for_agent
+from chat.selectors import AttachmentNotFound, ConversationNotFound, conversation_get_for_agent
 from helpdesk.models import Staffing
 from helpdesk.selectors import StaffingNotFound, agent_get_for_user, staffing_get_for_agent
 from routing.services import RoutingError
 
+from ..selectors import agent_frame
 from .auth import AgentTokenAuthentication
 
 SUPERVISORS = frozenset({Staffing.Role.SUPERVISOR})
@@ -43,7 +44,7 @@ class AgentAPIView(APIView):
             return Response({"detail": exc.detail, "code": exc.code}, status=exc.status)
         if isinstance(exc, RoutingError):
             return Response({"detail": exc.detail, "code": exc.code}, status=409)
-        if isinstance(exc, (ConversationNotFound, StaffingNotFound)):
+        if isinstance(exc, (ConversationNotFound, StaffingNotFound, AttachmentNotFound)):
             return Response({"detail": exc.detail, "code": "not_found"}, status=404)
         if isinstance(exc, exceptions.NotAuthenticated):
             return Response({"detail": "Sign in as an agent.", "code": "not_authenticated"}, status=401)
@@ -78,3 +79,7 @@ class AgentConversationAPIView(AgentBrandAPIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self.conversation = conversation_get_for_agent(staffing=self.staffing, conversation_id=kwargs.get("conversation_id"))
+
+    def agent_frame(self, frame: dict) -> dict:
+        """A message frame with this agent API's attachment links."""
+        return agent_frame(frame, brand_slug=self.brand.slug, conversation_id=self.conversation.id)

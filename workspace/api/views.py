@@ -9,13 +9,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import services as chat
+from chat.api.attachments import FILE_RESPONSE, AttachmentOut, AttachmentUploadInput, AttachmentUploadMixin, FileDownloadMixin
+from chat.api.serializers import MessageAttachmentOut
+from chat.attachments import attachment_meta, attachment_response, attachment_upload
 from chat.errors import ChatError
 from chat.escalations import conversation_push
 from chat.messages import MAX_BODY, MAX_CLIENT_MSG_ID, conversation_read, message_send, seq_parse
-from chat.models import Conversation, Message, WrapUp
+from chat.models import Attachment, Conversation, Message, WrapUp
 from chat.search import MAX_QUERY, ConversationFilters
 from chat.offline import offline_message_reply
-from chat.selectors import message_frame, messages_after
+from chat.selectors import AttachmentNotFound, attachment_get_for_agent, message_frame, messages_after
 from chat.transfers import conversation_reassign, conversation_transfer
 from chat.wrapup import conversation_wrap_up, wrap_up_validate
 from helpdesk.models import AgentToken
@@ -154,6 +157,7 @@ class MessageFrameOut(serializers.Serializer):
     body = serializers.CharField()
     internal = serializers.BooleanField()
     sent_at = serializers.DateTimeField()
+    attachments = MessageAttachmentOut(many=True, help_text="Links through this API (session or agent token).")
 
 
 class AgentMessagesOut(serializers.Serializer):
@@ -427,9 +431,10 @@ class DeclineView(base.AgentConversationAPIView):
 
 
 class MessageInput(serializers.Serializer):
-    body = serializers.CharField(max_length=MAX_BODY, trim_whitespace=False)
+    body = serializers.CharField(max_length=MAX_BODY, trim_whitespace=False, required=False, allow_blank=True, help_text="Required unless the message carries attachments.")
     client_msg_id = serializers.CharField(max_length=MAX_CLIENT_MSG_ID, required=False, allow_null=True)
     internal = serializers.BooleanField(default=False)
+    attachment_ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=10, help_text="Files you uploaded to this conversation (POST .../attachments), each sent once.")
 
 
 class MessagesView(base.AgentConversationAPIView):
@@ -437,17 +442,44 @@ class MessagesView(base.AgentConversationAPIView):
     def get(self, request, brand, conversation_id):
         after_seq = seq_parse(request.query_params.get("after_seq"))
         messages = messages_after(conversation=self.conversation, after_seq=after_seq, include_internal=True)
-        return Response({"messages": [message_frame(m) for m in messages], "last_seq": self.conversation.last_seq})
+        return Response({"messages": [self.agent_frame(message_frame(m)) for m in messages], "last_seq": self.conversation.last_seq})
 
     @extend_schema(request=MessageInput, responses={201: MessageFrameOut, 200: MessageFrameOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
     def post(self, request, brand, conversation_id):
         data = MessageInput(data=request.data)
         data.is_valid(raise_exception=True)
         message, created = message_send(
-            conversation_id=self.conversation.id, sender=Message.Sender.AGENT, body=data.validated_data["body"],
+            conversation_id=self.conversation.id, sender=Message.Sender.AGENT, body=data.validated_data.get("body"),
             client_msg_id=data.validated_data.get("client_msg_id"), agent=self.agent, internal=data.validated_data["internal"],
+            attachment_ids=data.validated_data.get("attachment_ids"),
         )
-        return Response(message_frame(message), status=201 if created else 200)
+        return Response(self.agent_frame(message_frame(message)), status=201 if created else 200)
+
+
+class AttachmentUploadView(AttachmentUploadMixin, base.AgentConversationAPIView):
+    @extend_schema(request={"multipart/form-data": AttachmentUploadInput}, responses={201: AttachmentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut})
+    def post(self, request, brand, conversation_id):
+        upload = self.uploaded_file(request)
+        attachment = attachment_upload(brand=self.brand, conversation=self.conversation, side=Attachment.Side.AGENT, upload=upload, agent_id=self.agent.id)
+        return Response(self.agent_frame({"attachments": [attachment_meta(attachment)]})["attachments"][0], status=201)
+
+
+class AttachmentDownloadView(FileDownloadMixin, base.AgentConversationAPIView):
+    """Any agent who may open the conversation may open its files; an <img> in the
+    workspace sends the session cookie."""
+
+    thumbnail = False
+
+    @extend_schema(responses={(200, "application/octet-stream"): FILE_RESPONSE, 404: ErrorOut})
+    def get(self, request, brand, conversation_id, attachment_id):
+        attachment = attachment_get_for_agent(conversation=self.conversation, attachment_id=attachment_id)
+        if self.thumbnail and not attachment.thumbnail_path:
+            raise AttachmentNotFound
+        return attachment_response(attachment, request=request._request, thumbnail=self.thumbnail)
+
+
+class AttachmentThumbnailView(AttachmentDownloadView):
+    thumbnail = True
 
 
 class ReadInput(serializers.Serializer):

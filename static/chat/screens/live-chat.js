@@ -2,6 +2,9 @@
 // "Seen" markers, and the connection line ("Reconnecting…") while the socket is away.
 // A message the customer sends is kept as pending (also where the conversation is kept) until the server
 // echoes it with its seq, and sent again with the same client_msg_id after a reconnect.
+// Files are uploaded first (the tray shows each one's progress or why it was refused) and
+// the message then names them in attachment_ids; a resent message names the same ones.
+import { acceptDroppedFiles, attachmentList, AttachmentTray, uploadFile } from "../../common/attachments.js";
 import { el } from "../../common/dom.js";
 import { widgetApi } from "../api.js";
 import { linkify } from "../linkify.js";
@@ -18,12 +21,28 @@ function buildChat() {
   const list = el("ol", { class: "messages", id: "messages", "aria-label": _("Messages"), "aria-live": "polite", "aria-relevant": "additions" });
   const pendingList = el("ol", { class: "messages pending-list", id: "pending-messages", "aria-label": _("Messages being sent") });
   const typing = el("p", { class: "typing muted", id: "typing", "aria-live": "polite" });
-  const input = el("textarea", { id: "composer-input", name: "body", rows: 2, maxlength: 4000, required: true, placeholder: _("Type your message"), "aria-describedby": "composer-hint" });
+  const input = el("textarea", { id: "composer-input", name: "body", rows: 2, maxlength: 4000, placeholder: _("Type your message"), "aria-describedby": "composer-hint" });
   const send = el("button", { type: "submit", class: "button button-primary", text: _("Send") });
+  const fileInput = el("input", { type: "file", id: "composer-file", multiple: true, hidden: true });
+  const attach = el("button", { type: "button", class: "button composer-attach", id: "composer-attach", text: _("Attach a file") });
+  const tray = new AttachmentTray({
+    upload: uploadAttachment,
+    locale: pageLocale,
+    text: {
+      tray: _("Files to send"), uploading: _("Uploading… %(percent)s"), ready: _("Ready to send"), remove: _("Remove %(name)s"),
+      failed: _("This file could not be uploaded."), network: _("We couldn't reach the server. Check your connection and try again."),
+    },
+  });
+  const composerNote = el("p", { class: "composer-note muted", role: "status" });
   const composer = el("form", { class: "composer", id: "composer", "aria-label": _("Send a message") },
     el("label", { for: "composer-input", class: "visually-hidden", text: _("Message") }),
-    input, send,
+    tray.node, input, el("div", { class: "composer-actions" }, attach, fileInput, send), composerNote,
     el("p", { id: "composer-hint", class: "visually-hidden", text: _("Press Enter to send, Shift and Enter for a new line.") }));
+  attach.addEventListener("click", () => fileInput.click());
+  fileInput.addEventListener("change", () => {
+    tray.add([...fileInput.files]);
+    fileInput.value = "";
+  });
   const endButton = el("button", { type: "button", class: "button", id: "end-chat", text: _("End chat") });
   const connection = el("p", { class: "connection muted", id: "connection", role: "status" });
   const title = el("h1", { id: "chat-title", text: _("Chat") });
@@ -31,8 +50,7 @@ function buildChat() {
   const root = el("div", { class: "chat" }, el("div", { class: "chat-top" }, title, endButton), connection, list, pendingList, typing, composer, endArea);
   composer.addEventListener("submit", (event) => {
     event.preventDefault();
-    sendMessage(input.value);
-    input.value = "";
+    if (sendMessage(input.value)) input.value = "";
     input.focus();
   });
   input.addEventListener("keydown", (event) => {
@@ -43,7 +61,8 @@ function buildChat() {
   });
   input.addEventListener("input", typingChanged);
   endButton.addEventListener("click", endChat);
-  chatNodes = { root, list, pendingList, typing, input, composer, endButton, connection, title, endArea };
+  acceptDroppedFiles({ zone: root, input, tray, enabled: () => !state.ended });
+  chatNodes = { root, list, pendingList, typing, input, composer, endButton, connection, title, endArea, tray, composerNote };
   return root;
 }
 
@@ -73,7 +92,9 @@ function messageNode(frame, { pending = false } = {}) {
   }
   const time = frame.sent_at ? new Date(frame.sent_at).toLocaleTimeString(pageLocale, { hour: "2-digit", minute: "2-digit" }) : "";
   const bubble = el("div", { class: "bubble" });
-  bubble.append(linkify(frame.body));
+  if (frame.body) bubble.append(linkify(frame.body));
+  const files = attachmentList(frame.attachments, { locale: pageLocale, imageLabel: _("Image: %(name)s") });
+  if (files) bubble.append(files);
   return el("li", { class: `message ${frame.sender}${pending ? " pending" : ""}`, "data-seq": frame.seq ?? null, "data-client-msg-id": frame.client_msg_id || null },
     el("span", { class: "author", text: who }), bubble,
     el("span", { class: "meta muted" }, time ? el("time", { datetime: frame.sent_at, text: time }) : null, el("span", { class: "status", text: pending ? _("Sending…") : "" })));
@@ -122,15 +143,48 @@ export async function fillGap(afterSeq) {
   if (result.ok) for (const frame of result.data.messages) renderMessage(frame);
 }
 
+function uploadAttachment(file, onProgress) {
+  return uploadFile({
+    url: `/api/widget/v1/conversations/${state.conversation.id}/attachments`,
+    file,
+    onProgress,
+    headers: { Authorization: `Bearer ${state.conversation.token}`, "X-Helpdesk-Locale": document.documentElement.lang || "en" },
+  });
+}
+
+// What a pending message shows of its files: their names (links come with the stored message).
+const pendingFiles = (item) => (item.files || []).map((file) => ({ ...file, download_url: null, thumbnail_url: null, is_image: false }));
+
+// True when the message went out (the composer may be emptied).
 function sendMessage(text) {
   const body = String(text || "").trim() ? String(text) : "";
-  if (!body || state.ended) return;
+  const { tray, composerNote } = chatNodes;
+  composerNote.textContent = "";
+  if (state.ended) return false;
+  if (tray.busy) {
+    composerNote.textContent = _("Wait until your files have uploaded, then send.");
+    return false;
+  }
+  const files = tray.ready();
+  if (!body && !files.length) return false;
   const item = { client_msg_id: crypto.randomUUID(), body };
+  if (files.length) {
+    item.attachment_ids = files.map((file) => file.id);
+    item.files = files.map((file) => ({ id: file.id, name: file.meta.name, size: file.meta.size }));
+  }
+  tray.clear();
   state.conversation.pending.push(item);
   saveConversation();
-  chatNodes.pendingList.append(messageNode({ sender: "customer", body, client_msg_id: item.client_msg_id }, { pending: true }));
-  widgetSocket.send({ type: "message.send", ...item });
+  chatNodes.pendingList.append(messageNode({ sender: "customer", body, client_msg_id: item.client_msg_id, attachments: pendingFiles(item) }, { pending: true }));
+  widgetSocket.send(sendFrame(item));
   sendTyping(false);
+  return true;
+}
+
+function sendFrame(item) {
+  const frame = { type: "message.send", client_msg_id: item.client_msg_id, body: item.body };
+  if (item.attachment_ids) frame.attachment_ids = item.attachment_ids;
+  return frame;
 }
 
 // After (re)authenticating: send again what the server has not confirmed yet.
@@ -138,9 +192,9 @@ export function resendPending() {
   if (!chatNodes) buildChat();
   for (const item of state.conversation.pending) {
     if (!pendingNode(item.client_msg_id)) {
-      chatNodes.pendingList.append(messageNode({ sender: "customer", body: item.body, client_msg_id: item.client_msg_id }, { pending: true }));
+      chatNodes.pendingList.append(messageNode({ sender: "customer", body: item.body, client_msg_id: item.client_msg_id, attachments: pendingFiles(item) }, { pending: true }));
     }
-    widgetSocket.send({ type: "message.send", ...item });
+    widgetSocket.send(sendFrame(item));
   }
 }
 

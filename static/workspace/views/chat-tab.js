@@ -3,6 +3,8 @@
 // with private notes and canned replies, and the end / transfer / close buttons.
 // A reply is sent over HTTP so a failure shows at once; its client_msg_id makes a retry safe.
 // Customer text is only ever set through textContent (el() in common/dom.js).
+// Files are uploaded to the agent API first and named by the reply's attachment_ids.
+import { acceptDroppedFiles, attachmentList, AttachmentTray, uploadFile } from "../../common/attachments.js";
 import { el } from "../../common/dom.js";
 import { notify, pageInFront, refreshAlerts } from "../alerts.js";
 import { api } from "../api.js";
@@ -93,14 +95,33 @@ export class ChatTab {
     this.noteToggle = el("input", { type: "checkbox", id: `${this.prefix}-note`, class: "composer__note" });
     this.canned = el("select", { id: `${this.prefix}-canned`, class: "composer__canned" }, el("option", { value: "", text: "Canned reply…" }));
     this.sendButton = el("button", { type: "submit", class: "primary", text: "Send" });
+    this.fileInput = el("input", { type: "file", id: `${this.prefix}-file`, multiple: true, hidden: true });
+    this.attachButton = el("button", { type: "button", class: "composer__attach", text: "Attach…", onclick: () => this.fileInput.click() });
+    this.tray = new AttachmentTray({
+      upload: (file, onProgress) => uploadFile({
+        url: `/api/agent/v1/brands/${this.brand}/conversations/${this.id}/attachments`, file, onProgress, withCredentials: true,
+        headers: { "X-CSRFToken": document.querySelector('meta[name="csrf-token"]').content },
+      }),
+      text: {
+        tray: "Files to send", uploading: "Uploading… %(percent)s", ready: "Ready", remove: "Remove %(name)s",
+        failed: "The file could not be uploaded.", network: "The server cannot be reached; the file was not uploaded.",
+      },
+    });
+    this.fileInput.addEventListener("change", () => {
+      this.tray.add([...this.fileInput.files]);
+      this.fileInput.value = "";
+    });
     this.composer = el("form", { class: "composer", "aria-label": "Reply" },
       el("label", { for: this.textarea.id, class: "visually-hidden", text: "Message" }),
       this.slashMenu,
+      this.tray.node,
       this.textarea,
       el("div", { class: "composer__bar" },
         el("label", { class: "note-toggle" }, this.noteToggle, " Private note"),
         el("label", { for: this.canned.id, class: "visually-hidden", text: "Canned reply" }),
         this.canned,
+        this.attachButton,
+        this.fileInput,
         this.sendButton,
       ),
       el("p", { class: "alert composer__error", role: "alert", hidden: true }),
@@ -121,6 +142,7 @@ export class ChatTab {
       this.textarea.placeholder = this.noteToggle.checked ? "Private note (only agents see it)" : "Type / for canned replies";
     });
     this.canned.addEventListener("change", () => this.insertCanned());
+    acceptDroppedFiles({ zone: this.composer, input: this.textarea, tray: this.tray, enabled: () => !this.closed });
 
     this.transferButton = el("button", { type: "button", text: "Transfer…", onclick: () => this.onTransfer(this) });
     this.endButton = el("button", { type: "button", class: "danger", text: "End chat", onclick: () => this.end() });
@@ -222,7 +244,9 @@ export class ChatTab {
     if (m.sender !== "system") {
       item.append(el("span", { class: "message__author", text: m.author || (m.sender === "customer" ? (this.detail?.customer.name || "Customer") : "Agent") }));
     }
-    item.append(el("p", { class: "message__body", text: m.body }));
+    if (m.body) item.append(el("p", { class: "message__body", text: m.body }));
+    const files = attachmentList(m.attachments, { imageLabel: "Image: %(name)s" });
+    if (files) item.append(files);
     const time = new Date(m.sent_at);
     item.append(el("time", { datetime: m.sent_at, text: isNaN(time) ? "" : time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) }));
     if (m.sender === "agent" && !m.internal) item.append(el("span", { class: "receipt" }));
@@ -407,7 +431,14 @@ export class ChatTab {
 
   async send() {
     const body = this.textarea.value.trim();
-    if (!body || this.closed) return;
+    if (this.closed) return;
+    if (this.tray.busy) {
+      this.composerError.textContent = "Wait until the files have uploaded, then send.";
+      this.composerError.hidden = false;
+      return;
+    }
+    const attachmentIds = this.tray.ready().map((item) => item.id);
+    if (!body && !attachmentIds.length) return;
     const internal = this.noteToggle.checked;
     const clientMsgId = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
     this.sendButton.disabled = true;
@@ -416,10 +447,11 @@ export class ChatTab {
     try {
       // Over HTTP so a failure is visible; the client_msg_id makes a retry safe.
       const message = await api(`brands/${this.brand}/conversations/${this.id}/messages`, {
-        method: "POST", body: { body, client_msg_id: clientMsgId, internal },
+        method: "POST", body: { body, client_msg_id: clientMsgId, internal, attachment_ids: attachmentIds },
       });
       this.addMessage(message);
       this.textarea.value = "";
+      this.tray.clear();
     } catch (error) {
       this.composerError.textContent = error.message;
       this.composerError.hidden = false;

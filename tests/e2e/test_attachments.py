@@ -1,0 +1,87 @@
+"""Attachments in Chromium, both ways: the customer attaches an image on the hosted chat
+page and the agent's workspace shows its thumbnail; the agent attaches a PDF and the
+customer gets a download link; a refused file says why in the page."""
+
+import re
+
+import pytest
+from django_tenants.utils import schema_context
+from playwright.sync_api import expect
+
+from chat.models import Attachment
+from tenants.models import Brand
+from tests.e2e.test_customer_journey import conversation_id, fill_prechat
+from tests.e2e.test_workspace import make_agent, panel, sign_in
+from tests.files import EXE, GPS_IFD, exif_of, image_with_gps, pdf
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def loaded(image) -> bool:
+    """The <img> was fetched and decoded (a refused or broken one has no natural width)."""
+    return image.evaluate("img => img.complete && img.naturalWidth > 0")
+
+
+def test_files_both_ways_between_the_chat_page_and_the_workspace(live_server_asgi, new_page, alpha):
+    Brand.objects.filter(pk=alpha.pk).update(business_hours={}, max_queue_length=50)
+    agent = make_agent("pia", "Pia Agent", alpha)
+    workspace = new_page()
+    sign_in(workspace, live_server_asgi, agent)
+
+    customer = new_page()
+    customer.goto(live_server_asgi.url("alpha", "/chat/"))
+    fill_prechat(customer, name="Dana Customer")
+    customer.get_by_role("button", name="Chat with an agent").click()
+    workspace.get_by_role("button", name="Accept chat with Dana Customer (Alpha Outdoor)").click()
+    expect(customer.locator("#chat-title")).to_have_text(re.compile("Chatting with Pia Agent"))
+    chat = panel(workspace, "Dana Customer")
+    chat_id = conversation_id(customer)
+
+    # A refused file: the tray says why, in a sentence, and nothing is sent.
+    customer.locator("#composer-file").set_input_files({"name": "setup.exe", "mimeType": "application/octet-stream", "buffer": EXE})
+    expect(customer.locator(".attachment-tray__item--failed")).to_contain_text("This kind of file cannot be attached. You can send: PNG, JPEG, GIF, WebP, PDF, TXT.")
+    customer.get_by_role("button", name="Remove setup.exe").click()
+    expect(customer.locator(".attachment-tray")).to_be_hidden()
+
+    # Customer to agent: a photo with a location in it, and a name that is markup.
+    name = "<img src=x onerror=alert(1)>.jpg"
+    customer.locator("#composer-file").set_input_files({"name": name, "mimeType": "image/jpeg", "buffer": image_with_gps(size=(80, 40))})
+    expect(customer.locator(".attachment-tray__status")).to_have_text("Ready to send")
+    customer.get_by_label("Message", exact=True).fill("The box arrived like this")
+    customer.get_by_label("Message", exact=True).press("Enter")
+
+    sent = customer.locator("#messages .message.customer .attachment__thumb")
+    expect(sent).to_be_visible()
+    assert loaded(sent)
+    received = chat.locator(".message--customer .attachment__thumb")
+    expect(received).to_be_visible()
+    expect(received).to_have_attribute("alt", f"Image: {name}")
+    assert loaded(received)
+    assert chat.locator(".message--customer img[src='x']").count() == 0  # the name stayed text
+    # What the agent's link serves has no location left.
+    link = chat.locator(".message--customer .attachment--image a").get_attribute("href")
+    downloaded = workspace.request.get(live_server_asgi.url(None, link))
+    assert downloaded.ok and downloaded.headers["content-disposition"].startswith("attachment;")
+    assert GPS_IFD not in exif_of(downloaded.body())[0]
+
+    # Agent to customer: a PDF, shown to the customer as a link with its name and size.
+    chat.locator("input[type=file]").set_input_files({"name": "Returns form.pdf", "mimeType": "application/pdf", "buffer": pdf()})
+    expect(chat.locator(".attachment-tray__status")).to_have_text("Ready")
+    chat.get_by_label("Message", exact=True).fill("Please fill this in")
+    chat.get_by_label("Message", exact=True).press("Enter")
+    expect(chat.locator(".message--agent .attachment--file")).to_contain_text("Returns form.pdf")
+
+    download_link = customer.locator("#messages .message.agent .attachment--file a")
+    expect(download_link).to_contain_text("Returns form.pdf")
+    expect(download_link).to_contain_text(re.compile(r"\(\d+ byte"))
+    href = download_link.get_attribute("href")
+    assert "?sig=" in href
+    with customer.expect_download() as download:
+        download_link.click()
+    assert download.value.suggested_filename == "Returns form.pdf"
+    with open(download.value.path(), "rb") as file:
+        assert file.read() == pdf()
+
+    with schema_context("brand_alpha"):
+        stored = Attachment.objects.filter(conversation_id=chat_id).order_by("uploaded_by")
+        assert [(a.uploaded_by, a.message_id is not None) for a in stored] == [("agent", True), ("customer", True)]
