@@ -215,6 +215,10 @@ def message_send(
         existing = Message.objects.filter(conversation_id=conversation_id, sender=sender, client_msg_id=client_msg_id).prefetch_related("attachments").first()
         if existing is None:
             raise
+        # Published again: the process that stored it may have died between its commit
+        # and its publish, and then the other side never heard of it (each client drops
+        # a seq it already holds).
+        publish_on_commit(message_event(schema=connection.schema_name, message=existing))
         return existing, False
     if message is not None:
         return message, True
@@ -291,6 +295,10 @@ def bot_message_send(*, conversation_id: int, body, author: str, client_msg_id=N
         existing = Message.objects.filter(conversation_id=conversation_id, sender=Message.Sender.SYSTEM, client_msg_id=client_msg_id).first()
         if existing is None:
             raise
+        # Published again: the process that stored it may have died between its commit
+        # and its publish, and then the other side never heard of it (each client drops
+        # a seq it already holds).
+        publish_on_commit(message_event(schema=connection.schema_name, message=existing))
         return existing, False
     if message is not None:
         return message, True

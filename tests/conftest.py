@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import TransactionTestCase
 from django_tenants.utils import schema_context
 
-from tenants.models import Brand
+from tenants.models import ATTACHMENT_MAX_BYTES_DEFAULT, Brand, default_attachment_types
 
 # The live server, Chromium and `new_page`, shared by browser tests in any folder.
 pytest_plugins = ["tests.browser"]
@@ -39,6 +39,8 @@ SESSION_BRAND_SETTINGS = {
     "offline_form_enabled": True,
     "max_wait_seconds": None,
     "customer_locale_allowed": True,
+    "attachment_max_bytes": ATTACHMENT_MAX_BYTES_DEFAULT,
+    "attachment_types": default_attachment_types(),
     "prechat_fields": {"name": "required", "email": "required", "customer_id": "optional", "product_id": "optional", "category": "required"},
 }
 KEEP_TABLES = {"tenants_brand", "tenants_domain", "django_migrations", "django_content_type", "auth_permission"}

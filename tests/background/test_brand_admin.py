@@ -4,7 +4,7 @@ holidays and webhooks; one brand's admin cannot see or change another's."""
 import pytest
 from django_tenants.utils import schema_context
 
-from tenants.models import Brand
+from tenants.models import ATTACHMENT_MAX_BYTES_DEFAULT, Brand, default_attachment_types
 from tests.background.receiver import Receiver
 from tests.factories import UserFactory
 from webhooks.models import WebhookDelivery, WebhookSubscription
@@ -25,6 +25,8 @@ def test_service_times_are_the_brands_own_row_only(admin_client, alpha, beta):
     assert "Alpha Outdoor" in listing.content.decode() and "Beta Devices" not in listing.content.decode()
     assert admin_client.get(f"/admin/tenants/brandservicesettings/{beta.pk}/change/", **ALPHA).status_code != 200
     times = {"reoffer_cooldown_seconds": 20, "escalate_after_seconds": 240, "inactivity_warn_minutes": 7, "inactivity_end_minutes": 3, "agent_reply_minutes": 4}
+    # The page is posted whole, as the browser does: the attachment settings are on it too.
+    times |= {"attachment_max_bytes": ATTACHMENT_MAX_BYTES_DEFAULT, "attachment_types": default_attachment_types()}
     refused = admin_client.post(f"/admin/tenants/brandservicesettings/{beta.pk}/change/", times, **ALPHA)
     assert refused.status_code != 200 or "errornote" in refused.content.decode()
     assert Brand.objects.get(pk=beta.pk).inactivity_warn_minutes != 7

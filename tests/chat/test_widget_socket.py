@@ -189,3 +189,28 @@ async def test_widget_socket_on_the_platform_host_is_refused(sockets):
     assert not connected and code == CLOSE_WRONG_HOST
 
 
+
+
+async def test_a_retry_of_a_message_stored_but_never_published_reaches_the_agent(sockets, monkeypatch):
+    """A process killed between its commit and its publish: the customer never got the
+    acknowledgement and sends the message again; the process that finds it stored publishes
+    it again, so the agent's open chat gets it (tests/reliability/test_two_servers_behind_nginx.py
+    does this with real processes)."""
+    import chat.messages
+
+    agent = await database_sync_to_async(agent_staffed)("alpha")
+    brand, conversation, token = await database_sync_to_async(conversation_active)(agent=agent)
+    agent_ws = await sockets.agent_authed(agent)
+    await agent_ws.send_json_to({"type": "subscribe", "brand": "alpha", "conversation_id": conversation.id, "after_seq": 3})
+    await frames_until(agent_ws, "subscribed")
+
+    def stored_by_a_dying_process():
+        with schema_context(brand.schema_name), monkeypatch.context() as patch:
+            patch.setattr(chat.messages, "publish_on_commit", lambda event: None)
+            return message_send(conversation_id=conversation.id, sender="customer", body="lost in flight", client_msg_id="dying")[0].seq
+
+    seq = await database_sync_to_async(stored_by_a_dying_process)()
+    customer, _ = await sockets.widget_authed(conversation.id, token, after_seq=seq)
+    await customer.send_json_to({"type": "message.send", "client_msg_id": "dying", "body": "lost in flight"})
+    frame, _ = await frames_until(agent_ws, "message")
+    assert frame["seq"] == seq and frame["client_msg_id"] == "dying" and frame["body"] == "lost in flight"

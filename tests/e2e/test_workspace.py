@@ -379,3 +379,49 @@ def test_a_dropped_connection_catches_up_once_it_is_back(live_server_asgi, new_p
     expect(chat.locator(".message--customer:not([data-seq='1'])")).to_have_count(3)
     seqs = chat.locator(".message").evaluate_all("items => items.map(i => Number(i.dataset.seq))")
     assert seqs == sorted(set(seqs))
+
+
+def test_a_reply_sent_again_after_its_answer_was_lost_is_stored_once(live_server_asgi, new_page, alpha):
+    """Behind a proxy a reply can be stored and still answer 502 (the process died before
+    its answer): pressing Send again must send it under the same client_msg_id."""
+    agent = make_agent("rhea", "Rhea Agent", alpha)
+    page = new_page()
+    sign_in(page, live_server_asgi, agent)
+    customer, chat = accepted_chat(page, live_server_asgi, "Lost Answer")
+    posted = []
+
+    def stored_then_lost(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        posted.append(json.loads(route.request.post_data)["client_msg_id"])
+        if len(posted) == 1:
+            route.fetch()  # the server stores it...
+            return route.fulfill(status=502, content_type="text/html", body="<h1>502 Bad Gateway</h1>")  # ...and the answer is lost
+        return route.continue_()
+
+    page.route(re.compile(r"/api/agent/v1/brands/alpha/conversations/\d+/messages$"), stored_then_lost)
+    chat.get_by_label("Message").fill("Are you still there?")
+    chat.get_by_role("button", name="Send").click()
+    expect(chat.locator(".composer__error")).to_be_visible()
+    chat.get_by_role("button", name="Send").click()
+    expect(chat.locator(".message--agent .message__body")).to_have_text("Are you still there?")
+    assert len(posted) == 2 and posted[0] == posted[1]
+    assert [m["body"] for m in customer.messages() if m["sender"] == "agent"] == ["Are you still there?"]
+
+
+def test_a_message_whose_event_was_lost_is_read_back_when_a_later_one_arrives(live_server_asgi, new_page, alpha, monkeypatch):
+    """A process killed between its commit and its publish: the next message's seq jumps
+    past it, and the chat tab reads the gap back from the server."""
+    from chat import messages as chat_messages
+
+    agent = make_agent("sol", "Sol Agent", alpha)
+    page = new_page()
+    sign_in(page, live_server_asgi, agent)
+    customer, chat = accepted_chat(page, live_server_asgi, "Gap Customer")
+    expect(chat.locator(".message--system", has_text="joined")).to_be_visible()
+    with schema_context("brand_alpha"), monkeypatch.context() as patch:
+        patch.setattr(chat_messages, "publish_on_commit", lambda event: None)
+        chat_messages.message_send(conversation_id=customer.id, sender="customer", body="never published", client_msg_id="g-1")
+    customer.say("published", "g-2")
+    bodies = chat.locator(".message--customer:not([data-seq='1']) .message__body")
+    expect(bodies).to_have_text(["never published", "published"])

@@ -177,6 +177,15 @@ export class ChatTab {
     socket.send({ type: "subscribe", brand: this.brand, conversation_id: this.id, after_seq: this.lastSeq });
   }
 
+  async fillGap(afterSeq) {
+    try {
+      const data = await api(`brands/${this.brand}/conversations/${this.id}/messages?after_seq=${afterSeq}`);
+      for (const message of data.messages) this.addMessage(message);
+    } catch (error) {
+      this.status.textContent = error.message;
+    }
+  }
+
   async refreshDetail() {
     try {
       this.detail = await api(`brands/${this.brand}/conversations/${this.id}`);
@@ -236,8 +245,12 @@ export class ChatTab {
   // live: the message arrived on the socket just now (not the transcript read on opening).
   addMessage(m, { live = false } = {}) {
     if (m.seq == null || this.seqs.has(m.seq)) return;
+    const gapAfter = live && m.seq > this.lastSeq + 1 ? this.lastSeq : null;
     this.seqs.add(m.seq);
     this.lastSeq = Math.max(this.lastSeq, m.seq);
+    // The channel layer may miss an event (a process killed between its commit and its
+    // publish); PostgreSQL has every message, so a jump in seqs is read back from it.
+    if (gapAfter !== null) this.fillGap(gapAfter);
     const kind = m.internal ? "note" : m.sender;
     const item = el("li", { class: `message message--${kind}`, dataset: { seq: String(m.seq), sender: m.sender } });
     if (m.internal) item.append(el("span", { class: "message__label", text: "Private note" }));
@@ -440,7 +453,14 @@ export class ChatTab {
     const attachmentIds = this.tray.ready().map((item) => item.id);
     if (!body && !attachmentIds.length) return;
     const internal = this.noteToggle.checked;
-    const clientMsgId = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+    // The same unsent reply keeps its client_msg_id until the server answers 2xx: a send
+    // that failed (a 502 from a process that died) may still have been stored, and
+    // sending it again under a new id would store it twice.
+    const draft = JSON.stringify([body, internal, attachmentIds]);
+    if (this.unsent?.draft !== draft) {
+      this.unsent = { draft, clientMsgId: crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}` };
+    }
+    const { clientMsgId } = this.unsent;
     this.sendButton.disabled = true;
     this.composerError.hidden = true;
     this.stopTyping();
@@ -449,6 +469,7 @@ export class ChatTab {
       const message = await api(`brands/${this.brand}/conversations/${this.id}/messages`, {
         method: "POST", body: { body, client_msg_id: clientMsgId, internal, attachment_ids: attachmentIds },
       });
+      this.unsent = null;
       this.addMessage(message);
       this.textarea.value = "";
       this.tray.clear();
