@@ -13,7 +13,8 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import ngettext
 
 from helpdesk.models import AgentProfile
 from realtime import events
@@ -21,6 +22,7 @@ from realtime.publish import publish_on_commit
 from tenants.models import Brand
 
 from .errors import ChatError
+from .locale import conversation_language
 from .messages import system_message_add
 from .models import Conversation
 from .services import conversation_end
@@ -41,7 +43,13 @@ def conversations_warn_inactive(*, brand: Brand, now=None) -> int:
             if conversation is None or (conversation.inactivity_warned_at and conversation.inactivity_warned_at >= conversation.last_activity_at):
                 continue
             minutes = brand.inactivity_end_minutes
-            system_message_add(conversation_id=conversation.id, body=f"Are you still there? This chat will close in {minutes} minute{'s' if minutes != 1 else ''} unless you write.")
+            with translation.override(conversation_language(brand=brand, conversation=conversation)):
+                body = ngettext(
+                    "Are you still there? This chat will close in %(n)s minute unless you write.",
+                    "Are you still there? This chat will close in %(n)s minutes unless you write.",
+                    minutes,
+                ) % {"n": minutes}
+            system_message_add(conversation_id=conversation.id, body=body)
             # The warning line itself moved last_activity_at; the warning time is read back
             # from it so that only the customer's (or the agent's) next line counts as news.
             conversation.refresh_from_db(fields=["last_activity_at"])

@@ -34,6 +34,13 @@ def customer_language(*, brand, query_locale=None, accept_language: str = "") ->
     return supported_language(brand.locale) or "en"
 
 
+def conversation_language(*, brand, conversation) -> str:
+    """The language a chat is in: the customer's when it started, else the brand's. Lines
+    the chat gets outside the customer's own request (an agent joining, the inactivity
+    sweep, a transfer) are written in it."""
+    return supported_language(conversation.locale) or supported_language(brand.locale) or "en"
+
+
 class CustomerLocaleMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

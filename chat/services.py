@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from helpdesk.models import AgentProfile
 from knowledge.models import Article, SuggestionOutcome
@@ -36,6 +37,7 @@ from .contacts import contact_record
 from .errors import ChatError
 from .identity import Identity, IdentityError, identity_verify
 from .integrations import WebhookEvent, conversation_event_record
+from .locale import conversation_language
 from .messages import system_message_add
 from .models import AgentSegment, Conversation, Message
 from .prechat import prechat_validate
@@ -75,8 +77,6 @@ def chat_availability(*, brand: Brand, category: str | None = None) -> str:
 
 def chat_unavailable_detail(*, brand: Brand, availability: str) -> str:
     """What the customer reads instead of the queue: why, and when someone will answer."""
-    from django.utils.translation import gettext as _
-
     why = {
         Availability.CLOSED: _("We're closed right now."),
         Availability.QUEUE_FULL: _("All our agents are busy and the queue is full."),
@@ -237,7 +237,8 @@ def conversation_escalate(*, brand: Brand, conversation: Conversation) -> dict:
                 brand=brand, conversation_id=conversation.id, category=conversation.category.slug,
                 customer_name=conversation.customer_name, summary=conversation.summary,
             )
-            system_message_add(conversation_id=conversation.id, body="You're in the queue. An agent will be with you shortly.")
+            with translation.override(conversation_language(brand=brand, conversation=conversation)):
+                system_message_add(conversation_id=conversation.id, body=_("You're in the queue. An agent will be with you shortly."))
             conversation_event_record(conversation=conversation, event_type=WebhookEvent.CONVERSATION_QUEUED)
             queue_positions_publish_on_commit(brand=brand)
     routing.dispatch(brand=brand)
@@ -304,7 +305,8 @@ def conversation_join(*, conversation: Conversation, agent: AgentProfile, brand:
     conversation.last_activity_at = timezone.now()
     conversation.save(update_fields=["state", "agent_id", "agent_name", "assigned_at", "last_activity_at"])
     segment_start(conversation_id=conversation.id, agent=agent, at=conversation.assigned_at)
-    system_message_add(conversation_id=conversation.id, body=f"{agent.display_name} joined the chat.")
+    with translation.override(conversation_language(brand=brand, conversation=conversation)):
+        system_message_add(conversation_id=conversation.id, body=_("%(name)s joined the chat.") % {"name": agent.display_name})
     conversation_event_record(conversation=conversation, event_type=WebhookEvent.CONVERSATION_ASSIGNED)
     publish_on_commit(
         events.agent_joined(schema=brand.schema_name, conversation_id=conversation.id, agent_id=agent.id, agent_name=agent.display_name),
@@ -358,7 +360,9 @@ def conversation_end(*, brand: Brand, conversation_id: int, ended_by: str, agent
         conversation.save(update_fields=["state", "ended_at", "ended_by"])
         segment_close(conversation_id=conversation.id, reason=AgentSegment.EndReason.ENDED, at=conversation.ended_at)
         who = {Conversation.EndedBy.CUSTOMER: conversation.customer_name, Conversation.EndedBy.AGENT: conversation.agent_name}.get(ended_by, "")
-        system_message_add(conversation_id=conversation.id, body=f"{who} ended the chat." if who else "The chat was closed after a period of inactivity.")
+        with translation.override(conversation_language(brand=brand, conversation=conversation)):
+            body = _("%(name)s ended the chat.") % {"name": who} if who else _("The chat was closed after a period of inactivity.")
+        system_message_add(conversation_id=conversation.id, body=body)
         freed_agent_id = routing.chat_release(brand=brand, conversation_id=conversation.id)
         conversation_event_record(conversation=conversation, event_type=WebhookEvent.CONVERSATION_ENDED)
         _publish_ended(conversation=conversation)

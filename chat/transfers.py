@@ -2,6 +2,8 @@
 supervisor's reassignment (taking it over, or handing it to someone else)."""
 
 from django.db import connection, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from helpdesk.models import AgentProfile
 from knowledge.models import Category
@@ -12,6 +14,7 @@ from tenants.models import Brand
 
 from .errors import ChatError
 from .integrations import WebhookEvent, conversation_event_record
+from .locale import conversation_language
 from .messages import message_send, message_validate, system_message_add
 from .models import AgentSegment, Conversation, Message
 from .segments import segment_close, segment_start
@@ -54,7 +57,9 @@ def conversation_transfer(
             conversation.agent_id = to_agent.id
             conversation.agent_name = to_agent.display_name
             conversation.save(update_fields=["agent_id", "agent_name", "category"])
-            system_message_add(conversation_id=conversation.id, body=f"{by.display_name} transferred the chat to {to_agent.display_name}.")
+            with translation.override(conversation_language(brand=brand, conversation=conversation)):
+                body = _("%(from)s transferred the chat to %(to)s.") % {"from": by.display_name, "to": to_agent.display_name}
+            system_message_add(conversation_id=conversation.id, body=body)
             publish_on_commit(
                 events.agent_joined(schema=brand.schema_name, conversation_id=conversation.id, agent_id=to_agent.id, agent_name=to_agent.display_name),
                 events.conversation_assigned(agent_id=to_agent.id, brand=brand, conversation_id=conversation.id),
@@ -64,7 +69,9 @@ def conversation_transfer(
             conversation.agent_id = None
             conversation.agent_name = ""
             conversation.save(update_fields=["state", "agent_id", "agent_name", "category"])
-            system_message_add(conversation_id=conversation.id, body=f"{agent.display_name} is passing you to a colleague. Please wait a moment.")
+            with translation.override(conversation_language(brand=brand, conversation=conversation)):
+                body = _("%(name)s is passing you to a colleague. Please wait a moment.") % {"name": agent.display_name}
+            system_message_add(conversation_id=conversation.id, body=body)
             queue_positions_publish_on_commit(brand=brand)
         publish_on_commit(
             events.conversation_unassigned(agent_id=agent.id, brand=brand, conversation_id=conversation.id),

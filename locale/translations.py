@@ -164,8 +164,18 @@ T = {
     "This chat is no longer available": ("Dieser Chat ist nicht mehr verfügbar", "Cette discussion n'est plus disponible"),
     "Start a new chat to reach us again.": ("Beginnen Sie einen neuen Chat, um uns wieder zu erreichen.", "Démarrez une nouvelle discussion pour nous joindre à nouveau."),
     "We open again %(when)s.": ("Wir sind wieder da: %(when)s.", "Nous rouvrons %(when)s."),
+    "You're in the queue. An agent will be with you shortly.": ("Sie sind in der Warteschlange. Gleich ist ein Mitarbeiter für Sie da.", "Vous êtes dans la file d'attente. Un conseiller sera bientôt avec vous."),
+    "%(name)s joined the chat.": ("%(name)s ist dem Chat beigetreten.", "%(name)s a rejoint la discussion."),
+    "%(name)s ended the chat.": ("%(name)s hat den Chat beendet.", "%(name)s a mis fin à la discussion."),
+    "The chat was closed after a period of inactivity.": ("Der Chat wurde nach einer Zeit ohne Aktivität geschlossen.", "La discussion a été fermée après une période d'inactivité."),
+    "%(from)s transferred the chat to %(to)s.": ("%(from)s hat den Chat an %(to)s übergeben.", "%(from)s a transféré la discussion à %(to)s."),
+    "%(name)s is passing you to a colleague. Please wait a moment.": ("%(name)s verbindet Sie mit einem Kollegen. Bitte warten Sie einen Moment.", "%(name)s vous transfère à un collègue. Veuillez patienter un instant."),
 }
 PLURALS = {
+    "Are you still there? This chat will close in %(n)s minute unless you write.": (
+        ("Sind Sie noch da? Dieser Chat wird in %(n)s Minute geschlossen, wenn Sie nicht schreiben.", "Sind Sie noch da? Dieser Chat wird in %(n)s Minuten geschlossen, wenn Sie nicht schreiben."),
+        ("Êtes-vous toujours là ? Cette discussion sera fermée dans %(n)s minute si vous n'écrivez pas.", "Êtes-vous toujours là ? Cette discussion sera fermée dans %(n)s minutes si vous n'écrivez pas."),
+    ),
     "about %(n)s minute": (("etwa %(n)s Minute", "etwa %(n)s Minuten"), ("environ %(n)s minute", "environ %(n)s minutes")),
 }
 

@@ -61,3 +61,36 @@ def test_the_transcript_is_in_the_chats_language_and_the_customers_zone(alpha):
     bad = Client().post("/api/widget/v1/conversations", {**form, "time_zone": "Mars/Olympus"}, content_type="application/json", HTTP_HOST="alpha.localhost")
     with schema_context("brand_alpha"):
         assert Conversation.objects.get(pk=bad.json()["id"]).customer_time_zone == ""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("locale, queued, joined, ended", [
+    ("de", "Sie sind in der Warteschlange.", "Olive ist dem Chat beigetreten.", "Dora hat den Chat beendet."),
+    ("fr", "Vous êtes dans la file d'attente.", "Olive a rejoint la discussion.", "Dora a mis fin à la discussion."),
+])
+def test_the_chats_own_lines_are_in_its_language(alpha, locale, queued, joined, ended):
+    """Lines written outside the customer's request (an agent's accept, the end) speak the
+    language the chat started in, not the server's."""
+    from django.utils import translation
+    from django_tenants.utils import schema_context
+
+    from chat import services
+    from chat.models import Message
+    from routing import services as routing
+    from tests.factories import agent_staffed
+
+    agent = agent_staffed("alpha")
+    agent.display_name = "Olive"
+    agent.save(update_fields=["display_name"])
+    form = {"name": "Dora", "email": "dora@example.com", "category": "shipping", "summary": "Paket?"}
+    created = Client().post("/api/widget/v1/conversations", form, content_type="application/json", HTTP_HOST="alpha.localhost", HTTP_X_HELPDESK_LOCALE=locale)
+    assert created.status_code == 201, created.content
+    escalated = Client().post(f"/api/widget/v1/conversations/{created.json()['id']}/escalate", HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION=f"Bearer {created.json()['token']}", HTTP_X_HELPDESK_LOCALE=locale)
+    assert escalated.status_code == 200, escalated.content
+    routing.presence_set(agent=agent, presence="online")
+    with translation.override("en"), schema_context("brand_alpha"):  # the agent's side speaks English
+        conversation_id = created.json()["id"]
+        services.conversation_accept(agent=agent, brand=alpha, conversation_id=conversation_id)
+        services.conversation_end(brand=alpha, conversation_id=conversation_id, ended_by="customer")
+        lines = list(Message.objects.filter(conversation_id=conversation_id, sender="system").order_by("seq").values_list("body", flat=True))
+    assert lines[0].startswith(queued) and lines[1:] == [joined, ended], lines
