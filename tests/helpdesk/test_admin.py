@@ -86,6 +86,7 @@ def test_adding_a_brand_in_the_admin_creates_its_schema_and_domain(client):
         "offer_timeout_seconds": 30,
         "max_queue_length": 20,
         "identity_secret": "s3cret-s3cret-s3cret",
+        "attachment_max_bytes": 5_000_000, "attachment_types": ["image/png", "application/pdf"],
         "domains-TOTAL_FORMS": 0, "domains-INITIAL_FORMS": 0,
         "staffings-TOTAL_FORMS": 0, "staffings-INITIAL_FORMS": 0,
     }
@@ -93,6 +94,7 @@ def test_adding_a_brand_in_the_admin_creates_its_schema_and_domain(client):
     assert response.status_code == 302, response.content.decode()[:2000]
     brand = Brand.objects.get(slug="hooli")
     assert brand.schema_name == "brand_hooli" and schema_exists("brand_hooli")
+    assert (brand.attachment_max_bytes, brand.attachment_types) == (5_000_000, ["image/png", "application/pdf"])
     assert Domain.objects.filter(tenant=brand, domain="hooli.localhost", is_primary=True).exists()
     assert client.get("/healthz", HTTP_HOST="hooli.localhost").json()["schema"] == "brand_hooli"
 
