@@ -115,6 +115,19 @@ def _visible_attachments(conversation_id: int, own_side: str):
     return queryset.filter(sent | Q(uploaded_by=own_side))
 
 
+def attachment_get_for_brand(*, conversation: Conversation, attachment_id) -> Attachment:
+    """For the brand's own integrations (the brand API): any file sent in the chat, private
+    notes' included; never one still waiting in someone's tray."""
+    try:
+        attachment_id = int(attachment_id)
+    except (TypeError, ValueError, OverflowError):
+        raise AttachmentNotFound from None
+    attachment = Attachment.objects.filter(conversation_id=conversation.id, id=attachment_id, message__isnull=False).first()
+    if attachment is None:
+        raise AttachmentNotFound
+    return attachment
+
+
 def attachment_get_for_customer(*, conversation_id, attachment_id, token: str = "", link: str = "") -> Attachment:
     """In the current brand's schema: the attachment, for the holder of the conversation's
     token or of a signed link to this very attachment (chat.attachments). A missing, an

@@ -120,6 +120,20 @@ def message_cursor_now() -> int:
     return Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
+def _message_files(message_ids: list[int]) -> dict[int, list[dict]]:
+    """The files of these messages as the brand API lists them (the receiver fetches them
+    from there with its API key; a webhook never carries a file or a link that works
+    without one)."""
+    Attachment = apps.get_model("chat", "Attachment")
+    files: dict[int, list[dict]] = {}
+    for file in Attachment.objects.filter(message_id__in=message_ids).order_by("id").values("id", "message_id", "conversation_id", "name", "content_type", "size"):
+        files.setdefault(file["message_id"], []).append({
+            "id": file["id"], "name": file["name"], "content_type": file["content_type"], "size": file["size"],
+            "download_url": f"/api/v1/conversations/{file['conversation_id']}/attachments/{file['id']}",
+        })
+    return files
+
+
 def message_events_record() -> int:
     """message.created for the current brand: the customer's socket path stores messages
     from the event loop in one statement and writes no webhook rows, so the sweep reads
@@ -136,10 +150,11 @@ def message_events_record() -> int:
                 Message.objects.filter(id__gt=subscription.message_cursor, is_internal=False)
                 .order_by("id").values("id", "conversation_id", "seq", "sender", "author_name", "body", "sent_at")[:MESSAGE_BATCH]
             )
+            files = _message_files([message["id"] for message in messages])
             for message in messages:
                 webhook_event_record(
                     event_type=WebhookEvent.MESSAGE_CREATED, conversation_id=message["conversation_id"], subscriptions=[subscription],
-                    data={"message": {**message, "sender": str(message["sender"])}},
+                    data={"message": {**message, "sender": str(message["sender"]), "attachments": files.get(message["id"], [])}},
                 )
             if messages:
                 WebhookSubscription.objects.filter(pk=subscription.pk).update(message_cursor=messages[-1]["id"])

@@ -21,9 +21,12 @@ from chat.configuration import (
     canned_reply_update,
     custom_field_update,
 )
+from chat.api.attachments import FILE_RESPONSE, FileDownloadMixin
+from chat.attachments import attachment_meta, attachment_response
 from chat.errors import ChatError
 from chat.messages import bot_message_send, message_send, seq_parse
 from chat.models import AgentSegment, CannedReply, Conversation, CustomField, Message, WrapUp
+from chat.selectors import AttachmentNotFound, attachment_get_for_brand, message_attachments
 from chat.transcripts import transcript_text
 from helpdesk.selectors import agent_get_on_brand
 from sla.models import SlaEvent
@@ -59,13 +62,32 @@ class BrandSegmentOut(serializers.ModelSerializer):
         return int((segment.ended_at - segment.started_at).total_seconds())
 
 
+class BrandAttachmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The uploaded name, cleaned: render as text.")
+    content_type = serializers.CharField(help_text="Sniffed from the content.")
+    size = serializers.IntegerField()
+    is_image = serializers.BooleanField()
+    has_thumbnail = serializers.BooleanField()
+    download_url = serializers.CharField(help_text="This API's path for the file (the same key).")
+
+
+def brand_attachment_out(conversation_id: int, attachment) -> dict:
+    return {**attachment_meta(attachment), "download_url": f"/api/v1/conversations/{conversation_id}/attachments/{attachment.id}"}
+
+
 class BrandMessageOut(serializers.ModelSerializer):
     internal = serializers.BooleanField(source="is_internal")
     author = serializers.CharField(source="author_name")
+    attachments = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
-        fields = ["id", "seq", "client_msg_id", "sender", "author", "agent_id", "body", "internal", "sent_at"]
+        fields = ["id", "seq", "client_msg_id", "sender", "author", "agent_id", "body", "internal", "sent_at", "attachments"]
+
+    @extend_schema_field(BrandAttachmentOut(many=True))
+    def get_attachments(self, message):
+        return [brand_attachment_out(message.conversation_id, attachment) for attachment in message_attachments(message)]
 
 
 class BrandConversationOut(serializers.ModelSerializer):
@@ -102,7 +124,7 @@ class BrandConversationDetailOut(BrandConversationOut):
 
     @extend_schema_field(BrandMessageOut(many=True))
     def get_messages(self, conversation):
-        return BrandMessageOut(conversation.messages.order_by("seq")[:MESSAGE_PAGE], many=True).data
+        return BrandMessageOut(conversation.messages.order_by("seq").prefetch_related("attachments")[:MESSAGE_PAGE], many=True).data
 
     @extend_schema_field(BrandTimingsOut)
     def get_timings(self, conversation):
@@ -228,7 +250,7 @@ class ConversationMessagesView(ChatBrandAPIMixin, generics.GenericAPIView):
     def get(self, request, conversation_id):
         conversation = self.get_object()
         after = seq_parse(request.query_params.get("after_seq"))
-        messages = list(Message.objects.filter(conversation=conversation, seq__gt=after).order_by("seq")[: MESSAGE_PAGE + 1])
+        messages = list(Message.objects.filter(conversation=conversation, seq__gt=after).order_by("seq").prefetch_related("attachments")[: MESSAGE_PAGE + 1])
         return Response({"messages": BrandMessageOut(messages[:MESSAGE_PAGE], many=True).data, "last_seq": conversation.last_seq, "has_more": len(messages) > MESSAGE_PAGE})
 
     @extend_schema(
@@ -326,3 +348,22 @@ class CannedReplyDetailView(ChatBrandAPIMixin, generics.RetrieveUpdateDestroyAPI
 
     def perform_destroy(self, instance):
         canned_reply_delete(reply=instance)
+
+
+class ConversationAttachmentView(FileDownloadMixin, ChatBrandAPIMixin, generics.GenericAPIView):
+    """A file sent in the conversation, for the brand's integrations (the messages key)."""
+
+    resource = Resource.MESSAGES
+    lookup_url_kwarg = "conversation_id"
+    queryset = Conversation.objects.all()
+    pagination_class = None
+    filter_backends: list = []
+
+    @extend_schema(responses={(200, "application/octet-stream"): FILE_RESPONSE})
+    def get(self, request, conversation_id, attachment_id):
+        conversation = self.get_object()
+        try:
+            attachment = attachment_get_for_brand(conversation=conversation, attachment_id=attachment_id)
+        except AttachmentNotFound:
+            raise ChatError("No such attachment in this conversation.", "not_found", 404) from None
+        return attachment_response(attachment, request=request._request)

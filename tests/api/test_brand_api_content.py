@@ -70,6 +70,7 @@ def test_search_and_suggest(api_alpha, article):
     assert api_alpha.get("articles/search").status_code == 400
     suggested = api_alpha.post("articles/suggest", {"category": "shipping", "text": "where is my parcel tracking"})
     assert suggested.status_code == 200, suggested.content
+    assert suggested.json()["suggestions"], suggested.json()
     first = suggested.json()["suggestions"][0]
     assert first["article"]["id"] == article["id"] and "score" in first
     assert api_alpha.post("articles/suggest", {"category": "nope", "text": "x"}).status_code == 400

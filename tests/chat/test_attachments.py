@@ -1,6 +1,7 @@
 """Attachments both ways over the widget and agent APIs: upload, reference in a message,
 download with the right headers; and everything that must be refused."""
 
+import json
 import re
 import time
 
@@ -393,3 +394,51 @@ def test_an_image_too_large_to_decode_safely_is_refused(chat, settings):
     settings.ATTACHMENT_MAX_IMAGE_PIXELS = 100
     refused = chat.customer_upload(Client(), "big.png", png(size=(40, 20)))
     assert refused.status_code == 413 and refused.json()["code"] == "image_too_large"
+
+
+def test_the_brand_api_lists_sent_files_and_serves_them_to_its_own_key_only(chat, beta):
+    from tests.api.conftest import BrandAPI, issue
+
+    client = Client()
+    uploaded = chat.customer_upload(client, "parcel.png", png()).json()
+    unsent = chat.customer_upload(client, "later.png", png(color="green")).json()
+    assert chat.customer_send(client, client_msg_id="c-file", body="Look", attachment_ids=[uploaded["id"]]).status_code == 201
+
+    api = BrandAPI(slug="alpha", key=issue("alpha", access="read"))
+    messages = api.get(f"conversations/{chat.conversation.id}/messages").json()["messages"]
+    (item,) = next(m for m in messages if m["client_msg_id"] == "c-file")["attachments"]
+    assert item["name"] == "parcel.png" and item["download_url"] == f"/api/v1/conversations/{chat.conversation.id}/attachments/{uploaded['id']}"
+    detail = api.get(f"conversations/{chat.conversation.id}").json()
+    assert [a["id"] for m in detail["messages"] for a in m["attachments"]] == [uploaded["id"]]
+
+    downloaded = api.client.get(item["download_url"], **api.headers)
+    assert downloaded.status_code == 200 and downloaded["X-Content-Type-Options"] == "nosniff"
+    assert downloaded["Content-Disposition"].startswith("attachment;")
+    # A file still in the customer's tray, another conversation's path, no key, another
+    # brand's key on its own host: none of them get a file.
+    assert api.get(f"conversations/{chat.conversation.id}/attachments/{unsent['id']}").status_code == 404
+    other = Chat(agent=chat.agent)
+    assert api.get(f"conversations/{other.conversation.id}/attachments/{uploaded['id']}").status_code == 404
+    assert BrandAPI(slug="alpha", key=None).get(f"conversations/{chat.conversation.id}/attachments/{uploaded['id']}").status_code == 401
+    beta_api = BrandAPI(slug="beta", key=issue("beta", access="read", resources=["messages"]))
+    assert beta_api.get(f"conversations/{chat.conversation.id}/attachments/{uploaded['id']}").status_code == 404
+    assert BrandAPI(slug="alpha", key=beta_api.headers["HTTP_AUTHORIZATION"].split()[1]).get(f"conversations/{chat.conversation.id}/attachments/{uploaded['id']}").status_code == 404  # as every brand API path answers another brand's key
+
+
+def test_a_message_created_webhook_names_its_files_by_the_brand_api_path(chat):
+    from webhooks.models import WebhookDelivery
+    from webhooks.services import message_events_record, webhook_subscription_create
+
+    client = Client()
+    uploaded = chat.agent_upload(client, "Rechnung.pdf", pdf()).json()
+    with schema_context("brand_alpha"):
+        webhook_subscription_create(url="https://hooks.example.com/in", events=["message.created"])
+    assert chat.agent_send(client, client_msg_id="a-file", body="Your invoice", attachment_ids=[uploaded["id"]]).status_code == 201
+    with schema_context("brand_alpha"):
+        message_events_record()
+        payloads = [json.loads(d.body)["data"]["message"] for d in WebhookDelivery.objects.order_by("id")]
+    (sent,) = [p for p in payloads if p["body"] == "Your invoice"]
+    assert sent["attachments"] == [{
+        "id": uploaded["id"], "name": "Rechnung.pdf", "content_type": "application/pdf", "size": len(pdf()),
+        "download_url": f"/api/v1/conversations/{chat.conversation.id}/attachments/{uploaded['id']}",
+    }]
