@@ -60,13 +60,14 @@ from dataclasses import dataclass, field
 DATABASE = "helpdesk_bench_load_sockets"
 REDIS_DB = "9"  # channel layer, cache and broker of the bench server: nobody else's
 CHANNEL_LAYER_PREFIX = "bench-load-sockets."
-SOCKET_STEPS = (200, 500, 1000, 2000, 3000, 4000)
+SOCKET_STEPS = (200, 400, 600, 800, 1000, 2000, 3000, 4000)
 HEADLINE_SOCKETS = 2000
 AGENT_CAPACITY = 10  # chats per agent, and agent sockets per agent
 INTERVAL_SECONDS = 5.0  # each customer sends one message this often
 WARMUP_SECONDS = 5.0
 MEASURE_SECONDS = 20.0
-DRAIN_SECONDS = 15.0
+DRAIN_SECONDS = 10.0  # after sending stops, wait this long without a frame arriving before counting losses
+DRAIN_LIMIT = 180.0
 KNEE_MS = 250.0
 # Setup requests in flight at once (conversation start, escalate, accept), and sockets
 # being opened at once: enough to keep the server busy, few enough not to time out.
@@ -195,7 +196,7 @@ def _http(port: int, method: str, path: str, *, host: str, body: dict | None = N
     raise AssertionError("unreachable")
 
 
-def _real_grow(plan: Plan, *, port: int, step: int, conversations: int, capacity: int) -> None:
+def _real_grow(plan: Plan, *, port: int, step: int, conversations: int, capacity: int, timings: dict) -> None:
     """A brand of its own for this step, its agents online, `conversations` chats started
     and escalated through the widget API and accepted through the agent API."""
     from django.db import connections, transaction
@@ -241,8 +242,10 @@ def _real_grow(plan: Plan, *, port: int, step: int, conversations: int, capacity
             _http(port, "POST", f"/api/widget/v1/conversations/{created['id']}/escalate", host=host, body={}, token=created["token"])
             return created["id"], created["token"], created["last_seq"]
 
+        phase = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(SETUP_CONCURRENCY) as pool:
             started = list(pool.map(start, range(conversations)))
+        timings["started and escalated"] = time.monotonic() - phase
         offered = dict(QueueEntry.objects.filter(brand=brand).values_list("conversation_id", "offered_agent_id"))
         for _ in range(5):
             if all(offered.get(cid) for cid, _, _ in started):
@@ -259,8 +262,10 @@ def _real_grow(plan: Plan, *, port: int, step: int, conversations: int, capacity
             _http(port, "POST", f"/api/agent/v1/brands/{slug}/conversations/{conversation_id}/accept", host="localhost", body={},
                   token=tokens[offered[conversation_id]])
 
+        phase = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(SETUP_CONCURRENCY) as pool:
             list(pool.map(accept, started))
+        timings["accepted"] = time.monotonic() - phase
 
         by_agent: dict[int, list[tuple[int, str, int]]] = {a.id: [] for a in agents}
         for item in started:
@@ -449,15 +454,22 @@ class Fleet:
         self.counting = False
         cpu_to = (me.cpu_times(), time.monotonic())
         client_cpu = ((cpu_to[0].user + cpu_to[0].system) - (cpu_from[0].user + cpu_from[0].system)) / (cpu_to[1] - cpu_from[1])
-        drain_until = time.monotonic() + drain
-        while time.monotonic() < drain_until:
-            expected_replies = sum(1 for r in self.records.values() if r.direction == "c2a" and r.received is not None)
-            replies = sum(1 for r in self.records.values() if r.direction == "a2c")
-            if replies >= expected_replies and all(r.received is not None and r.acked is not None for r in self.records.values()):
+        # A late message is not a lost one: keep waiting while frames still arrive, and
+        # give up only after `drain` seconds without progress (or DRAIN_LIMIT in all).
+        drain_started = last_progress = time.monotonic()
+        arrived = -1
+        while time.monotonic() - last_progress < drain and time.monotonic() - drain_started < DRAIN_LIMIT:
+            done = sum(1 for r in self.records.values() if r.received is not None and r.acked is not None)
+            if done == len(self.records):
                 break
+            if done != arrived:
+                arrived, last_progress = done, time.monotonic()
             await asyncio.sleep(0.2)
+        drained = time.monotonic() - drain_started
         samples.append(await sample())
-        return self._figures(chats=len(chats), samples=samples, lags=lags, client_cpu=client_cpu, measure=measure)
+        figures = self._figures(chats=len(chats), samples=samples, lags=lags, client_cpu=client_cpu, measure=measure)
+        figures["drained_seconds"] = drained
+        return figures
 
     def _figures(self, *, chats: int, samples: list[dict], lags: list[float], client_cpu: float, measure: float) -> dict:
         latencies = {"c2a": [], "a2c": []}
@@ -525,11 +537,14 @@ async def _ramp(args, real: Server, echo: Server, dsn: str) -> list[tuple[dict, 
                 fleet = fleets[side]
                 grow = conversations - len(fleet.plan.chats)
                 setup_started = time.monotonic()
+                timings: dict[str, float] = {}
                 if side == "echo":
                     _echo_grow(fleet.plan, conversations=grow, capacity=args.capacity)
                 else:
-                    await asyncio.to_thread(_real_grow, fleet.plan, port=real.port, step=step, conversations=grow, capacity=args.capacity)
+                    await asyncio.to_thread(_real_grow, fleet.plan, port=real.port, step=step, conversations=grow, capacity=args.capacity, timings=timings)
+                phase = time.monotonic()
                 await fleet.connect_new()
+                timings["sockets opened"] = time.monotonic() - phase
                 setup = time.monotonic() - setup_started
                 server = servers[side]
 
@@ -544,7 +559,7 @@ async def _ramp(args, real: Server, echo: Server, dsn: str) -> list[tuple[dict, 
                     f"  {side:>4} {result['sockets']:>5} sockets: {result['rate']:6.1f} msg/s  p50 {_fmt(result['p50'])}  p95 {_fmt(result['p95'])}  "
                     f"p99 {_fmt(result['p99'])}  lost {result['lost']}  unacked {result['unacked']}  rss {result['rss_mib']:.0f} MiB  "
                     f"db {result['db_connections']}  client cpu {result['client_cpu']:.0%}  loop lag p99 {result['loop_lag_p99_ms']:.1f} ms  "
-                    f"(setup {setup:.0f} s){'  errors ' + str(result['errors']) if result['errors'] else ''}",
+                    f"(drained in {result['drained_seconds']:.0f} s; setup {setup:.0f} s: {', '.join(f'{k} {v:.0f} s' for k, v in timings.items())}){'  errors ' + str(result['errors']) if result['errors'] else ''}",
                     flush=True,
                 )
             rows.append((figures.get("ours"), figures["echo"]))
@@ -563,6 +578,15 @@ def _knee(rows: list[tuple[dict, dict]], side: int) -> tuple[int | None, int]:
         if figures["p95"] > KNEE_MS:
             return figures["sockets"], tried[-1]["sockets"]
     return None, tried[-1]["sockets"] if tried else 0
+
+
+def _per_socket(rows, side: int, at: dict) -> str:
+    """Memory per socket: the growth from the first step to `at` over the sockets added
+    (the first step also loads what a first conversation needs, such as the models)."""
+    first = rows[0][side]
+    if first is None or at["sockets"] == first["sockets"]:
+        return "n/a"
+    return f"{(at['rss_mib'] - first['rss_mib']) * 1024 / (at['sockets'] - first['sockets']):.0f} KiB"
 
 
 def _report(args, rows, idle_rss: dict) -> int:
@@ -592,8 +616,7 @@ def _report(args, rows, idle_rss: dict) -> int:
               f"(customer to agent {ours['p95_c2a']:.1f} ms, agent to customer {ours['p95_a2c']:.1f} ms)")
         print(f"    p99 {ours['p99']:.1f} ms vs echo {echo['p99']:.1f} ms: {_ratio(ours['p99'], echo['p99'])}")
         print(f"    server RSS {ours['rss_mib']:.0f} MiB vs echo {echo['rss_mib']:.0f} MiB: {_ratio(ours['rss_mib'], echo['rss_mib'])}   "
-              f"(per socket over idle: ours {(ours['rss_mib'] - idle_rss['ours']) * 1024 / ours['sockets']:.0f} KiB, "
-              f"echo {(echo['rss_mib'] - idle_rss['echo']) * 1024 / echo['sockets']:.0f} KiB)")
+              f"(per socket from the first step: ours {_per_socket(rows, 0, ours)}, echo {_per_socket(rows, 1, echo)})")
         print(f"    PostgreSQL connections held by the server: {ours['db_connections']} (most seen while measuring)")
     ours_text = f"{ours_knee:,} sockets" if ours_knee else f"not reached up to {ours_max:,}"
     echo_text = f"{echo_knee:,} sockets" if echo_knee else f"not reached up to {echo_max:,}"
@@ -670,7 +693,7 @@ def main(argv: list[str]) -> int:
     try:
         real.start()
         echo.start()
-        time.sleep(1.0)
+        time.sleep(0.5)
         idle_rss = {"ours": real.rss_mib(), "echo": echo.rss_mib()}
         try:
             import uvloop
