@@ -126,6 +126,12 @@ class Server:
 
         return psutil.Process(self.process.pid).memory_info().rss / 2**20
 
+    def cpu_seconds(self) -> float:
+        import psutil
+
+        times = psutil.Process(self.process.pid).cpu_times()
+        return times.user + times.system
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
@@ -466,9 +472,16 @@ class Fleet:
                 arrived, last_progress = done, time.monotonic()
             await asyncio.sleep(0.2)
         drained = time.monotonic() - drain_started
+        measured = list(samples)
         samples.append(await sample())
         figures = self._figures(chats=len(chats), samples=samples, lags=lags, client_cpu=client_cpu, measure=measure)
         figures["drained_seconds"] = drained
+        # The server's share of a core while measuring: near 100 % it was the bottleneck
+        # itself; well under while latency grew, it was waiting (for the database, or
+        # for a core the rest of this shared machine held).
+        figures["server_cpu"] = (
+            (measured[-1]["cpu"] - measured[0]["cpu"]) / (measured[-1]["at"] - measured[0]["at"]) if len(measured) > 1 else float("nan")
+        )
         return figures
 
     def _figures(self, *, chats: int, samples: list[dict], lags: list[float], client_cpu: float, measure: float) -> dict:
@@ -550,7 +563,7 @@ async def _ramp(args, real: Server, echo: Server, dsn: str) -> list[tuple[dict, 
 
                 async def sample(server=server, side=side):
                     connections = await asyncio.to_thread(_db_connections, dsn, server.application_name) if side == "ours" else 0
-                    return {"rss_mib": server.rss_mib(), "db_connections": connections}
+                    return {"rss_mib": server.rss_mib(), "db_connections": connections, "cpu": server.cpu_seconds(), "at": time.monotonic()}
 
                 result = await fleet.run_step(interval=args.interval, warmup=args.warmup, measure=args.measure, drain=args.drain, sample=sample)
                 result["setup_seconds"] = setup
@@ -558,7 +571,7 @@ async def _ramp(args, real: Server, echo: Server, dsn: str) -> list[tuple[dict, 
                 print(
                     f"  {side:>4} {result['sockets']:>5} sockets: {result['rate']:6.1f} msg/s  p50 {_fmt(result['p50'])}  p95 {_fmt(result['p95'])}  "
                     f"p99 {_fmt(result['p99'])}  lost {result['lost']}  unacked {result['unacked']}  rss {result['rss_mib']:.0f} MiB  "
-                    f"db {result['db_connections']}  client cpu {result['client_cpu']:.0%}  loop lag p99 {result['loop_lag_p99_ms']:.1f} ms  "
+                    f"db {result['db_connections']}  server cpu {result['server_cpu']:.0%}  client cpu {result['client_cpu']:.0%}  loop lag p99 {result['loop_lag_p99_ms']:.1f} ms  "
                     f"(drained in {result['drained_seconds']:.0f} s; setup {setup:.0f} s: {', '.join(f'{k} {v:.0f} s' for k, v in timings.items())}){'  errors ' + str(result['errors']) if result['errors'] else ''}",
                     flush=True,
                 )
@@ -593,17 +606,21 @@ def _report(args, rows, idle_rss: dict) -> int:
     print(f"\nuvicorn 1 process each (--ws websockets), same settings; {args.capacity} chats and {args.capacity} agent sockets per agent; "
           f"each customer sends every {args.interval:g} s and the agent replies to each; {args.warmup:g} s warm-up, {args.measure:g} s measured per step")
     print(f"idle RSS before any socket: ours {idle_rss['ours']:.0f} MiB, echo {idle_rss['echo']:.0f} MiB\n")
-    header = "| sockets | msg/s | echo p50 / p95 / p99 | ours p50 / p95 / p99 | p95 ratio | p99 ratio | RSS echo / ours | DB conns | lost | client CPU |"
+    header = ("| sockets | msg/s | echo p50 / p95 / p99 | ours p50 / p95 / p99 | p95 ratio | p99 ratio | RSS echo / ours | DB conns "
+              "| lost echo / ours | server CPU echo / ours | client CPU echo / ours |")
     print(header)
     print("|" + " --- |" * (header.count("|") - 1))
     for ours, echo in rows:
+        echo_cells = f"{echo['p50']:.1f} / {echo['p95']:.1f} / {echo['p99']:.1f} ms"
         if ours is None:
-            print(f"| {echo['sockets']:,} | {echo['rate']:.0f} | {echo['p50']:.1f} / {echo['p95']:.1f} / {echo['p99']:.1f} ms | not run (knee passed) | | | {echo['rss_mib']:.0f} / - MiB | | {echo['lost']} / - | {echo['client_cpu']:.0%} / - |")
+            print(f"| {echo['sockets']:,} | {echo['rate']:.0f} | {echo_cells} | not run (past the knee) | | | {echo['rss_mib']:.0f} / - MiB | "
+                  f"| {echo['lost']} / - | {echo['server_cpu']:.0%} / - | {echo['client_cpu']:.0%} / - |")
             continue
         print(
-            f"| {ours['sockets']:,} | {ours['rate']:.0f} | {echo['p50']:.1f} / {echo['p95']:.1f} / {echo['p99']:.1f} ms | "
+            f"| {ours['sockets']:,} | {ours['rate']:.0f} | {echo_cells} | "
             f"{ours['p50']:.1f} / {ours['p95']:.1f} / {ours['p99']:.1f} ms | {_ratio(ours['p95'], echo['p95'])} | {_ratio(ours['p99'], echo['p99'])} | "
-            f"{echo['rss_mib']:.0f} / {ours['rss_mib']:.0f} MiB | {ours['db_connections']} | {echo['lost']} / {ours['lost']} | {echo['client_cpu']:.0%} / {ours['client_cpu']:.0%} |"
+            f"{echo['rss_mib']:.0f} / {ours['rss_mib']:.0f} MiB | {ours['db_connections']} | {echo['lost']} / {ours['lost']} | "
+            f"{echo['server_cpu']:.0%} / {ours['server_cpu']:.0%} | {echo['client_cpu']:.0%} / {ours['client_cpu']:.0%} |"
         )
     ours_knee, ours_max = _knee(rows, 0)
     echo_knee, echo_max = _knee(rows, 1)
