@@ -435,6 +435,7 @@ class Fleet:
         samples: list[dict] = []
         lags: list[float] = []
         me = psutil.Process()
+        first = await sample()
         started = time.monotonic()
         measure_from, measure_to = started + warmup, started + warmup + measure
         sent = 0
@@ -474,8 +475,13 @@ class Fleet:
         drained = time.monotonic() - drain_started
         measured = list(samples)
         samples.append(await sample())
+        # Server CPU per message over the whole step, until the last message arrived:
+        # every message the step sent was handled by then, however far behind the server
+        # fell, and it depends far less on the rest of this shared machine than latency.
+        cpu_per_message_ms = (samples[-1]["cpu"] - first["cpu"]) * 1000 / max(1, len(self.records))
         figures = self._figures(chats=len(chats), samples=samples, lags=lags, client_cpu=client_cpu, measure=measure)
         figures["drained_seconds"] = drained
+        figures["cpu_per_message_ms"] = cpu_per_message_ms
         # The server's share of a core while measuring: near 100 % it was the bottleneck
         # itself; well under while latency grew, it was waiting (for the database, or
         # for a core the rest of this shared machine held).
@@ -571,7 +577,7 @@ async def _ramp(args, real: Server, echo: Server, dsn: str) -> list[tuple[dict, 
                 print(
                     f"  {side:>4} {result['sockets']:>5} sockets: {result['rate']:6.1f} msg/s  p50 {_fmt(result['p50'])}  p95 {_fmt(result['p95'])}  "
                     f"p99 {_fmt(result['p99'])}  lost {result['lost']}  unacked {result['unacked']}  rss {result['rss_mib']:.0f} MiB  "
-                    f"db {result['db_connections']}  server cpu {result['server_cpu']:.0%}  client cpu {result['client_cpu']:.0%}  loop lag p99 {result['loop_lag_p99_ms']:.1f} ms  "
+                    f"db {result['db_connections']}  server cpu {result['server_cpu']:.0%} ({result['cpu_per_message_ms']:.2f} ms/msg)  client cpu {result['client_cpu']:.0%}  loop lag p99 {result['loop_lag_p99_ms']:.1f} ms  "
                     f"(drained in {result['drained_seconds']:.0f} s; setup {setup:.0f} s: {', '.join(f'{k} {v:.0f} s' for k, v in timings.items())}){'  errors ' + str(result['errors']) if result['errors'] else ''}",
                     flush=True,
                 )
@@ -607,20 +613,21 @@ def _report(args, rows, idle_rss: dict) -> int:
           f"each customer sends every {args.interval:g} s and the agent replies to each; {args.warmup:g} s warm-up, {args.measure:g} s measured per step")
     print(f"idle RSS before any socket: ours {idle_rss['ours']:.0f} MiB, echo {idle_rss['echo']:.0f} MiB\n")
     header = ("| sockets | msg/s | echo p50 / p95 / p99 | ours p50 / p95 / p99 | p95 ratio | p99 ratio | RSS echo / ours | DB conns "
-              "| lost echo / ours | server CPU echo / ours | client CPU echo / ours |")
+              "| lost echo / ours | server CPU echo / ours | CPU per msg echo / ours | client CPU echo / ours |")
     print(header)
     print("|" + " --- |" * (header.count("|") - 1))
     for ours, echo in rows:
         echo_cells = f"{echo['p50']:.1f} / {echo['p95']:.1f} / {echo['p99']:.1f} ms"
         if ours is None:
             print(f"| {echo['sockets']:,} | {echo['rate']:.0f} | {echo_cells} | not run (past the knee) | | | {echo['rss_mib']:.0f} / - MiB | "
-                  f"| {echo['lost']} / - | {echo['server_cpu']:.0%} / - | {echo['client_cpu']:.0%} / - |")
+                  f"| {echo['lost']} / - | {echo['server_cpu']:.0%} / - | {echo['cpu_per_message_ms']:.2f} / - ms | {echo['client_cpu']:.0%} / - |")
             continue
         print(
             f"| {ours['sockets']:,} | {ours['rate']:.0f} | {echo_cells} | "
             f"{ours['p50']:.1f} / {ours['p95']:.1f} / {ours['p99']:.1f} ms | {_ratio(ours['p95'], echo['p95'])} | {_ratio(ours['p99'], echo['p99'])} | "
             f"{echo['rss_mib']:.0f} / {ours['rss_mib']:.0f} MiB | {ours['db_connections']} | {echo['lost']} / {ours['lost']} | "
-            f"{echo['server_cpu']:.0%} / {ours['server_cpu']:.0%} | {echo['client_cpu']:.0%} / {ours['client_cpu']:.0%} |"
+            f"{echo['server_cpu']:.0%} / {ours['server_cpu']:.0%} | {echo['cpu_per_message_ms']:.2f} / {ours['cpu_per_message_ms']:.2f} ms | "
+            f"{echo['client_cpu']:.0%} / {ours['client_cpu']:.0%} |"
         )
     ours_knee, ours_max = _knee(rows, 0)
     echo_knee, echo_max = _knee(rows, 1)
@@ -635,6 +642,10 @@ def _report(args, rows, idle_rss: dict) -> int:
         print(f"    server RSS {ours['rss_mib']:.0f} MiB vs echo {echo['rss_mib']:.0f} MiB: {_ratio(ours['rss_mib'], echo['rss_mib'])}   "
               f"(per socket from the first step: ours {_per_socket(rows, 0, ours)}, echo {_per_socket(rows, 1, echo)})")
         print(f"    PostgreSQL connections held by the server: {ours['db_connections']} (most seen while measuring)")
+        # A whole core for the server saturates near 1000 / this many msg/s.
+        ours_cpu, echo_cpu = ours["cpu_per_message_ms"], echo["cpu_per_message_ms"]
+        print(f"    server CPU per message (stored and sent to its {args.capacity + 1} sockets): ours {ours_cpu:.2f} ms, echo {echo_cpu:.2f} ms: "
+              f"{_ratio(ours_cpu, echo_cpu)}; a whole core would carry about {1000 / ours_cpu:,.0f} msg/s (ours) and {1000 / echo_cpu:,.0f} (echo)")
     ours_text = f"{ours_knee:,} sockets" if ours_knee else f"not reached up to {ours_max:,}"
     echo_text = f"{echo_knee:,} sockets" if echo_knee else f"not reached up to {echo_max:,}"
     if ours_knee and echo_knee:
