@@ -34,9 +34,13 @@ own, so the new brand's queue events reach no socket already open) and keeping t
 earlier ones open and talking. The knee is the first step whose p95 (both directions
 together) passes 250 ms.
 
+Past the knee (and past HEADLINE_SOCKETS) the real server is not driven further: its
+queue only grows. The echo goes on to the last step.
+
 Also measured: the server's PostgreSQL connections (pg_stat_activity by application
-name, as tests/reliability/servers.py counts them), its RSS (psutil), and this client's
-CPU and event-loop lag, to show whether the client kept up.
+name, as tests/reliability/servers.py counts them), its RSS and CPU (psutil; the CPU per
+message is the figure that depends least on the rest of this shared machine), and this
+client's CPU and event-loop lag, to show whether the client kept up.
 
 All traffic goes to 127.0.0.1; Redis database 9 with a channel-layer prefix of its own.
 """
@@ -49,7 +53,6 @@ import concurrent.futures
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
