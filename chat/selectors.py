@@ -45,10 +45,10 @@ def conversation_get_for_agent(*, staffing: Staffing, conversation_id, for_updat
     queryset = Conversation.objects.select_related("category")
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
-    conversation = queryset.filter(id=conversation_id).first()
-    if conversation is None:
+    found = list(queryset.filter(id=conversation_id)[:1])  # by primary key: no ORDER BY to compile
+    if not found:
         raise ConversationNotFound
-    return conversation
+    return found[0]
 
 
 def conversation_suggestions(*, conversation: Conversation) -> list[Article]:

@@ -46,12 +46,14 @@ def staffing_get_for_agent(*, agent: AgentProfile, brand_slug) -> Staffing:
     """The agent's staffing on an active brand, with the brand."""
     if not isinstance(brand_slug, str) or not brand_slug or len(brand_slug) > 100:
         raise StaffingNotFound
-    staffing = (
+    # Runs for every frame of an agent socket: a slice, not first(), so that no ORDER BY
+    # is compiled for a lookup that finds at most one row (unique agent and brand).
+    found = list(
         Staffing.objects.select_related("brand")
         .filter(agent=agent, brand__slug=brand_slug, brand__status=Brand.Status.ACTIVE)
-        .exclude(brand__schema_name="public")
-        .first()
+        .exclude(brand__schema_name="public")[:1]
     )
+    staffing = found[0] if found else None
     if staffing is None:
         raise StaffingNotFound
     return staffing
