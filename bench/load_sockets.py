@@ -538,6 +538,13 @@ def _fmt(value: float, unit: str = "ms") -> str:
     return "n/a" if value != value else f"{value:,.1f} {unit}"
 
 
+def _per_core(cpu_per_message_ms: float) -> str:
+    # A step too short for the process clock to tick (a smoke run) measures no CPU at all.
+    if not cpu_per_message_ms or cpu_per_message_ms != cpu_per_message_ms:
+        return "n/a"
+    return f"{1000 / cpu_per_message_ms:,.0f}"
+
+
 def _ratio(ours: float, echo: float) -> str:
     if ours != ours or echo != echo or echo == 0:
         return "n/a"
@@ -648,7 +655,7 @@ def _report(args, rows, idle_rss: dict) -> int:
         # A whole core for the server saturates near 1000 / this many msg/s.
         ours_cpu, echo_cpu = ours["cpu_per_message_ms"], echo["cpu_per_message_ms"]
         print(f"    server CPU per message (stored and sent to its {args.capacity + 1} sockets): ours {ours_cpu:.2f} ms, echo {echo_cpu:.2f} ms: "
-              f"{_ratio(ours_cpu, echo_cpu)}; a whole core would carry about {1000 / ours_cpu:,.0f} msg/s (ours) and {1000 / echo_cpu:,.0f} (echo)")
+              f"{_ratio(ours_cpu, echo_cpu)}; a whole core would carry about {_per_core(ours_cpu)} msg/s (ours) and {_per_core(echo_cpu)} (echo)")
     ours_text = f"{ours_knee:,} sockets" if ours_knee else f"not reached up to {ours_max:,}"
     echo_text = f"{echo_knee:,} sockets" if echo_knee else f"not reached up to {echo_max:,}"
     if ours_knee and echo_knee:
