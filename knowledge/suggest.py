@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection, transaction
+from django_tenants.utils import schema_context
 
 import numpy as np
 
@@ -62,13 +63,27 @@ def _lock_for(schema: str) -> threading.Lock:
         return _locks.setdefault(schema, threading.Lock())
 
 
+def _version_bump_on_commit(key: str) -> None:
+    # The cache key carries the schema current when it is *made* (django_tenants' make_key),
+    # and a commit callback may run after the caller has left the brand's schema (the
+    # outermost atomic block closing in a caller that switched back to public): the brand
+    # is taken now and entered again when the callback runs.
+    schema = connection.schema_name
+
+    def bump():
+        with schema_context(schema):
+            cache.set(key, uuid.uuid4().hex, VERSION_TTL)
+
+    transaction.on_commit(bump)
+
+
 def ranker_articles_changed() -> None:
     """Tell every process the brand's articles changed, once the transaction commits."""
-    transaction.on_commit(lambda: cache.set(ARTICLES_VERSION_KEY, uuid.uuid4().hex, VERSION_TTL))
+    _version_bump_on_commit(ARTICLES_VERSION_KEY)
 
 
 def ranker_outcomes_changed() -> None:
-    transaction.on_commit(lambda: cache.set(OUTCOMES_VERSION_KEY, uuid.uuid4().hex, VERSION_TTL))
+    _version_bump_on_commit(OUTCOMES_VERSION_KEY)
 
 
 def _versions() -> tuple[str, str]:
