@@ -2,6 +2,10 @@
 subprocess against this test run's database, Redis prefix and channel layer, so a test can
 burst it, SIGKILL it and count its PostgreSQL connections like an operator would."""
 
+import abc
+import asyncio
+import contextlib
+import json
 import os
 import signal
 import socket
@@ -12,8 +16,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import websockets
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -218,12 +223,6 @@ class NginxProxy:
 
 
 # --- Clients ---------------------------------------------------------------------------
-import asyncio  # noqa: E402
-import contextlib  # noqa: E402
-import json  # noqa: E402
-
-import websockets  # noqa: E402
-from django.db import connections  # noqa: E402
 
 
 async def agent_socket(server: ServerProcess, *, token: str | None = None, cookie: str | None = None, origin: str | None = "http://localhost", host: str = "localhost"):
@@ -282,7 +281,7 @@ async def in_thread(fn, /, **kwargs):
 
 
 # --- Clients that resume as the pages' JavaScript does -----------------------------------
-class ResumingClient:
+class ResumingClient(abc.ABC):
     """A chat client that keeps what static/common/socket.js and the chat screens keep:
     every message by `seq` (a frame whose seq it holds is a replay, dropped), the messages
     it sent that no `message` frame has confirmed yet (`pending`, sent again with the same
@@ -317,21 +316,26 @@ class ResumingClient:
         self.filler: asyncio.Task | None = None
         self.sent = 0
 
-    # What each kind of client says; see the subclasses.
+    # What each kind of client says (WidgetClient, AgentClient).
+    @abc.abstractmethod
     def url(self) -> str:
-        raise NotImplementedError
+        """The socket's URL."""
 
+    @abc.abstractmethod
     def headers(self) -> dict:
-        raise NotImplementedError
+        """The handshake's headers (Host, Origin, cookie)."""
 
+    @abc.abstractmethod
     def auth_frame(self) -> dict:
-        raise NotImplementedError
+        """The first frame, which authenticates the socket."""
 
+    @abc.abstractmethod
     def send_frame(self, client_msg_id: str, body: str) -> dict:
-        raise NotImplementedError
+        """The frame that sends one message."""
 
+    @abc.abstractmethod
     async def gap_fill(self, after_seq: int) -> None:
-        raise NotImplementedError
+        """Read the stored messages after `after_seq` over HTTP, as the page does on a gap."""
 
     async def authenticated_again(self) -> None:
         """After each auth.ok, before the pending messages go again."""
