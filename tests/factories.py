@@ -1,6 +1,7 @@
 """Factories for the public schema (people, staffing)."""
 
 import factory
+from django.db import connection
 
 from helpdesk.models import AgentProfile, Staffing, User
 from helpdesk.services import account_manager_group_ensure
@@ -60,3 +61,24 @@ def agent_staffed(*brands, capacity: int = 3, categories=(), role: str = Staffin
     if online:
         presence_set(agent=agent, presence=AgentState.Presence.ONLINE)
     return agent
+
+
+def next_ids_aligned(model, *schemas: str) -> int:
+    """Make the next row of `model` get the same id in each brand schema, and return it.
+
+    Ids keep counting between tests (tests/conftest.py), so the brands' sequences drift
+    apart; tests about a shared index or a lookup by id across brands need the ids to
+    collide on purpose."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        sequences = []
+        for schema in schemas:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [f'"{schema}"."{table}"'])
+            sequences.append(cursor.fetchone()[0])
+        next_id = 1
+        for sequence in sequences:
+            cursor.execute(f"SELECT last_value + 1 FROM {sequence}")
+            next_id = max(next_id, cursor.fetchone()[0])
+        for sequence in sequences:
+            cursor.execute("SELECT setval(%s, %s, false)", [sequence, next_id])
+    return next_id

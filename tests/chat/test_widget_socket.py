@@ -8,10 +8,10 @@ from django_tenants.utils import schema_context
 
 from chat import services
 from chat.messages import conversation_read, message_send
-from chat.models import Message
+from chat.models import Conversation, Message
 from realtime.socket import CLOSE_UNAUTHORIZED, CLOSE_WRONG_HOST, MAX_FRAME_BYTES
 from tests.chat.helpers import conversation_active, conversation_started
-from tests.factories import agent_staffed
+from tests.factories import agent_staffed, next_ids_aligned
 from tests.sockets import frames_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -174,6 +174,7 @@ async def test_wrong_token_is_refused_and_closed(sockets):
 async def test_another_brands_conversation_cannot_be_opened(sockets):
     """Beta's conversation id and token, presented on alpha's host, find nothing: the
     token is looked up in alpha's schema only."""
+    await database_sync_to_async(next_ids_aligned)(Conversation, "brand_alpha", "brand_beta")
     _, beta_conversation, beta_token = await database_sync_to_async(conversation_started)(slug="beta")
     _, alpha_conversation, _ = await database_sync_to_async(conversation_started)(slug="alpha")
     assert beta_conversation.id == alpha_conversation.id  # ids repeat across brands

@@ -105,7 +105,7 @@ def test_inbox_searches_and_filters_across_two_brands_and_opens_a_transcript_wit
 def test_the_inbox_never_shows_a_brand_the_agent_is_not_staffed_on(live_server_asgi, new_page, alpha, beta):
     both = make_agent("bo", "Bo Both", alpha, beta)
     ended_chat(both, "alpha", say="Alpha answer about parcels", name="Al Alpha")
-    ended_chat(both, "beta", say="Beta answer about parcels", name="Bea Beta")
+    in_beta = ended_chat(both, "beta", say="Beta answer about parcels", name="Bea Beta")
     supervisor = make_agent("sue", "Sue Supervisor", alpha, role="supervisor")
     page = new_page()
     sign_in(page, live_server_asgi, supervisor, online=False)
@@ -119,7 +119,7 @@ def test_the_inbox_never_shows_a_brand_the_agent_is_not_staffed_on(live_server_a
     for brand in ("beta", "no-such-brand"):
         answer = page.evaluate("async (b) => (await fetch(`/api/agent/v1/inbox?scope=brand&brand=${b}`)).json()", brand)
         assert answer["conversations"] == []
-        transcript = page.evaluate("async () => (await fetch('/api/agent/v1/brands/beta/conversations/1/transcript')).status")
+        transcript = page.evaluate("async (id) => (await fetch(`/api/agent/v1/brands/beta/conversations/${id}/transcript`)).status", in_beta.id)
         assert transcript == 404
 
 
