@@ -23,6 +23,7 @@ from chat import services
 from config.celery import app
 from tests.background.receiver import Receiver
 from tests.chat.helpers import conversation_started
+from tests.factories import next_ids_aligned
 from webhooks.destinations import DestinationRefused, destination_resolve
 from webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from webhooks.services import RETRY_FOR, message_events_record, webhook_subscription_create, webhook_test_send, webhooks_deliver
@@ -278,11 +279,13 @@ def test_a_brands_delivery_task_touches_only_its_own_schema(alpha, beta, receive
     subscribe(receiver.on("/beta", 200), schema="brand_beta")
     # The same delivery id in both brands; beta's is recorded with no task (as if the
     # broker had been down), alpha's is sent from alpha's schema.
+    next_ids_aligned(WebhookDelivery, "brand_alpha", "brand_beta")
     with schema_context("brand_beta"):
         beta_sub = WebhookSubscription.objects.get()
-        WebhookDelivery.objects.create(subscription=beta_sub, event_type=WebhookEvent.TEST, body="{}", next_attempt_at=timezone.now() + timedelta(hours=1))
+        beta_delivery = WebhookDelivery.objects.create(subscription=beta_sub, event_type=WebhookEvent.TEST, body="{}", next_attempt_at=timezone.now() + timedelta(hours=1))
     worker = real_workers()
     conversation_started()
+    assert [d.id for d in deliveries("brand_alpha")] == [beta_delivery.id]  # ids repeat across brands
     assert wait_for(lambda: receiver.at("/alpha"), worker)
     time.sleep(1)
     assert receiver.at("/beta") == []

@@ -12,11 +12,11 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from chat.attachments import LINK_SALT, attachment_link_sign, content_disposition, name_clean
-from chat.models import Attachment, Message
+from chat.models import Attachment, Conversation, Message
 from helpdesk.models import AgentToken
 from tenants.models import Brand
 from tests.chat.helpers import conversation_active
-from tests.factories import agent_staffed
+from tests.factories import agent_staffed, next_ids_aligned
 from tests.files import EXE, GPS_IFD, HTML, ORIENTATION, SVG, exif_of, image_with_gps, pdf, png
 
 pytestmark = pytest.mark.django_db
@@ -206,8 +206,15 @@ def test_another_conversations_token_or_link_and_another_brands_host_are_refused
     tampered = sig[:-2] + ("AA" if not sig.endswith("AA") else "BB")
     answer = client.get(f"{chat.widget}/attachments/{mine['id']}?sig={tampered}", **ALPHA)
     assert answer.status_code == 404 and answer.json()["code"] == "not_found"
-    # Another brand's host with a genuine link (the schema is in the signature).
-    on_beta = client.get(f"{chat.widget}/attachments/{mine['id']}?sig={sig}", HTTP_HOST="beta.localhost")
+    # Another brand's host with a genuine link (the schema is in the signature), where that
+    # brand has a conversation and an attachment under the very same ids.
+    next_ids_aligned(Conversation, "brand_alpha", "brand_beta")
+    theirs, ours = Chat("beta"), Chat(agent=chat.agent)
+    next_ids_aligned(Attachment, "brand_alpha", "brand_beta")
+    their_link, our_link = (c.customer_upload(client, "c.png", png()).json()["download_url"] for c in (theirs, ours))
+    assert (theirs.conversation.id, their_link.split("?")[0]) == (ours.conversation.id, our_link.split("?")[0])  # ids repeat across brands
+    assert client.get(their_link, HTTP_HOST="beta.localhost").status_code == 200
+    on_beta = client.get(our_link, HTTP_HOST="beta.localhost")
     assert on_beta.status_code == 404 and on_beta["Content-Type"] == "application/json"
     # An agent of another brand only.
     beta_agent = agent_staffed("beta")

@@ -12,6 +12,7 @@ from chat.wrapup import conversation_wrap_up
 from surveys.services import survey_answer
 from tests.chat.helpers import conversation_active
 from tests.e2e.test_workspace import make_agent, sign_in
+from tests.factories import next_ids_aligned
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -104,8 +105,10 @@ def test_inbox_searches_and_filters_across_two_brands_and_opens_a_transcript_wit
 
 def test_the_inbox_never_shows_a_brand_the_agent_is_not_staffed_on(live_server_asgi, new_page, alpha, beta):
     both = make_agent("bo", "Bo Both", alpha, beta)
-    ended_chat(both, "alpha", say="Alpha answer about parcels", name="Al Alpha")
+    off_the_loop(next_ids_aligned, Conversation, "brand_alpha", "brand_beta")
+    in_alpha = ended_chat(both, "alpha", say="Alpha answer about parcels", name="Al Alpha")
     in_beta = ended_chat(both, "beta", say="Beta answer about parcels", name="Bea Beta")
+    assert in_alpha.id == in_beta.id  # ids repeat across brands: the supervisor's own brand has this id too
     supervisor = make_agent("sue", "Sue Supervisor", alpha, role="supervisor")
     page = new_page()
     sign_in(page, live_server_asgi, supervisor, online=False)

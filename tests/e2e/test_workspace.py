@@ -17,9 +17,9 @@ from websockets.sync.client import connect as ws_connect
 import pytest
 from playwright.sync_api import expect
 
-from chat.models import CannedReply
+from chat.models import CannedReply, Conversation
 from helpdesk.models import Staffing
-from tests.factories import PASSWORD, AgentFactory, StaffingFactory
+from tests.factories import PASSWORD, AgentFactory, StaffingFactory, next_ids_aligned
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -165,11 +165,13 @@ def test_agent_accepts_an_offer_replies_and_sees_the_customer(live_server_asgi, 
 
 def test_two_chats_from_two_brands_in_two_tabs(live_server_asgi, new_page, alpha, beta):
     agent = make_agent("paula", "Paula Agent", alpha, beta)
+    next_ids_aligned(Conversation, "brand_alpha", "brand_beta")
     page = new_page()
     sign_in(page, live_server_asgi, agent, online=False)
 
     first = Customer(live_server_asgi, "alpha", name="Ann Alpha", summary="Parcel lost")
     second = Customer(live_server_asgi, "beta", name="Ben Beta", summary="Phone will not pair", product_id="B-42")
+    assert first.id == second.id  # ids repeat across brands: the queue, offers and tabs must tell them apart by brand
     first.escalate()
     second.escalate()
     # Nobody is online, so both wait in the one queue across brands; the agent picks them.

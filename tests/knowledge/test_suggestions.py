@@ -19,6 +19,7 @@ from knowledge.services import (
 )
 from knowledge.suggest import brand_ranker_get
 from knowledge.ranking import Problem
+from tests.factories import next_ids_aligned
 
 ALPHA = {"HTTP_HOST": "alpha.localhost"}
 
@@ -138,11 +139,12 @@ def test_two_concurrent_writers_lose_nothing(alpha):
 
 @pytest.mark.django_db(transaction=True)
 def test_suggestions_and_learning_stay_inside_their_brand(alpha, beta):
+    next_ids_aligned(Article, "brand_alpha", "brand_beta")
     with schema_context("brand_beta"):
         beta_article = article_upsert(category=category("setup"), **BOOTS)
     with schema_context("brand_alpha"):
         assert suggested_slugs("my heel slips in the new boots") == []  # beta's article is not alpha's
-        upsert(BOOTS)
+        assert upsert(BOOTS).pk == beta_article.pk  # ids repeat across brands
         other = upsert({**BOOTS, "slug": "boot-care", "title": "Boot care and waterproofing", "summary": "Keep boots dry."})
     with schema_context("brand_beta"):
         before = {s.article_id: s.score for s in brand_ranker_get().rank(Problem(text="my boots are loose"), limit=5)}

@@ -16,6 +16,7 @@ from chat.outbox import email_enqueue
 from chat.models import OutboundEmail
 from config.celery import app
 from tests.chat.test_email import Inbox, free_port
+from tests.factories import next_ids_aligned
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -53,8 +54,9 @@ def worker(smtp_port, settings):
 def test_a_task_sent_from_a_brand_runs_in_that_brands_schema(alpha, beta, smtp_port, worker):
     _, inbox = smtp_port
     # The same email id in both brands, different recipients: the worker must read alpha's.
+    next_ids_aligned(OutboundEmail, "brand_alpha", "brand_beta")
     with schema_context("brand_beta"):
-        OutboundEmail.objects.create(to="beta@example.com", subject="Hello", body="From the outbox", kind="test")
+        beta_email = OutboundEmail.objects.create(to="beta@example.com", subject="Hello", body="From the outbox", kind="test")
     with schema_context("brand_alpha"):
         email_enqueue(to="alpha@example.com", subject="Hello", body="From the outbox", kind="test")  # outside a transaction: queued at once
 
@@ -64,7 +66,8 @@ def test_a_task_sent_from_a_brand_runs_in_that_brands_schema(alpha, beta, smtp_p
         time.sleep(0.2)
     assert [m["to"] for m in inbox.messages] == [["alpha@example.com"]]
     with schema_context("brand_alpha"):
-        assert OutboundEmail.objects.get().sent_at is not None
+        alpha_email = OutboundEmail.objects.get()
+        assert alpha_email.sent_at is not None and alpha_email.id == beta_email.id  # ids repeat across brands
     with schema_context("brand_beta"):
         assert OutboundEmail.objects.get().sent_at is None
     assert settings.CELERY_TASK_DEFAULT_QUEUE.endswith(settings.RUN_ID)

@@ -11,6 +11,7 @@ from django_tenants.utils import schema_context
 from chat.models import OutboundEmail
 from chat.outbox import outbox_deliver
 from tests.chat.test_email import free_port
+from tests.factories import next_ids_aligned
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,12 +45,13 @@ def message_id(raw: str) -> str:
 
 
 def test_a_resent_email_keeps_its_message_id_and_brands_never_share_one(alpha, beta, flaky_smtp):
+    next_ids_aligned(OutboundEmail, "brand_alpha", "brand_beta")
     with schema_context("brand_alpha"):
-        OutboundEmail.objects.create(to="a@example.com", subject="Transcript", body="x", kind="test")
+        alpha_email = OutboundEmail.objects.create(to="a@example.com", subject="Transcript", body="x", kind="test")
         assert outbox_deliver() == 0  # 451: kept for the next attempt
         assert outbox_deliver() == 1
     with schema_context("brand_beta"):
-        OutboundEmail.objects.create(to="b@example.com", subject="Transcript", body="y", kind="test")
+        assert OutboundEmail.objects.create(to="b@example.com", subject="Transcript", body="y", kind="test").id == alpha_email.id  # ids repeat across brands
         assert outbox_deliver() == 1
     ids = [message_id(raw) for raw in flaky_smtp.messages]
     assert len(ids) == 3

@@ -1,10 +1,10 @@
 import pytest
 from django_tenants.utils import schema_context
 
-from chat.models import Message
+from chat.models import Conversation, Message
 from helpdesk.models import AgentToken, Staffing
 from tests.chat.helpers import conversation_active, conversation_started
-from tests.factories import AgentFactory, StaffingFactory
+from tests.factories import AgentFactory, StaffingFactory, next_ids_aligned
 
 
 def auth_for(agent):
@@ -25,7 +25,10 @@ def alpha_agent(alpha):
     [("get", ""), ("post", "/accept"), ("post", "/decline"), ("get", "/messages"), ("post", "/messages"), ("post", "/read"), ("post", "/end"), ("post", "/transfer"), ("post", "/reassign")],
 )
 def test_a_brand_the_agent_does_not_serve_looks_like_no_brand(client, alpha_agent, method, suffix):
+    next_ids_aligned(Conversation, "brand_alpha", "brand_beta")
     _, conversation, _ = conversation_started(slug="beta")
+    _, in_alpha, _ = conversation_started(slug="alpha")
+    assert in_alpha.id == conversation.id  # ids repeat across brands: the agent's own brand has this id too
     headers = auth_for(alpha_agent)
     response = getattr(client, method)(f"/api/agent/v1/brands/beta/conversations/{conversation.id}{suffix}", {}, content_type="application/json", **headers)
     assert response.status_code == 404 and response.json()["detail"]

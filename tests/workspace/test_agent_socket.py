@@ -6,7 +6,8 @@ from channels.db import database_sync_to_async
 
 from realtime.socket import CLOSE_UNAUTHORIZED, CLOSE_WRONG_HOST
 from tests.chat.helpers import conversation_active, conversation_started
-from tests.factories import agent_staffed
+from chat.models import Conversation
+from tests.factories import agent_staffed, next_ids_aligned
 from tests.sockets import frames_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -40,7 +41,10 @@ async def test_agent_socket_needs_an_agent(sockets):
 
 async def test_agent_cannot_subscribe_to_a_brand_they_do_not_serve(sockets):
     agent = await database_sync_to_async(agent_staffed)("alpha")
+    await database_sync_to_async(next_ids_aligned)(Conversation, "brand_alpha", "brand_beta")
     _, beta_conversation, _ = await database_sync_to_async(conversation_started)(slug="beta")
+    _, alpha_conversation, _ = await database_sync_to_async(conversation_active)(agent=agent)
+    assert alpha_conversation.id == beta_conversation.id  # ids repeat across brands: the agent holds alpha's
     agent_ws = await sockets.agent_authed(agent)
     await agent_ws.send_json_to({"type": "subscribe", "brand": "beta", "conversation_id": beta_conversation.id})
     error, _ = await frames_until(agent_ws, "error")

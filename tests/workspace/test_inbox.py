@@ -12,7 +12,7 @@ from chat.models import Conversation, Message, Tag
 from helpdesk.models import AgentToken, Staffing
 from surveys.services import survey_answer
 from tests.chat.helpers import conversation_active
-from tests.factories import agent_staffed
+from tests.factories import agent_staffed, next_ids_aligned
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,12 +42,14 @@ def inbox(client, headers, **params):
 def two_brand_chats(alpha, beta):
     """One agent on both brands with an ended chat in each, and an alpha-only agent."""
     both = agent_staffed(alpha, beta, display_name="Both Brands", capacity=3)
+    next_ids_aligned(Conversation, "brand_alpha", "brand_beta")
     _, in_alpha, _ = conversation_active(agent=both, slug="alpha", name="Ana Alpha", product_id="SKU-77", summary="Tent pole snapped")
     say(alpha, in_alpha, both, "Your replacement pole ships tomorrow")
     end(alpha, in_alpha, both)
     _, in_beta, _ = conversation_active(agent=both, slug="beta", name="Ben Beta", product_id="SKU-88", summary="Router will not pair")
     say(beta, in_beta, both, "Hold the reset button for thirty seconds")
     end(beta, in_beta, both)
+    assert in_alpha.id == in_beta.id  # ids repeat across brands
     return both, in_alpha, in_beta
 
 

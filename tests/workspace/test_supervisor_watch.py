@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context
 from chat.models import Conversation
 from helpdesk.models import AgentToken, Staffing
 from tests.chat.helpers import conversation_active, conversation_started
-from tests.factories import agent_staffed
+from tests.factories import agent_staffed, next_ids_aligned
 from tests.sockets import frames_until
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -81,8 +81,10 @@ async def test_only_a_supervisor_of_that_brand_may_watch(sockets):
     holder = await database_sync_to_async(agent_staffed)("alpha")
     colleague = await database_sync_to_async(agent_staffed)("alpha")
     beta_supervisor = await database_sync_to_async(agent_staffed)("alpha", "beta", role=Staffing.Role.AGENT)
+    await database_sync_to_async(next_ids_aligned)(Conversation, "brand_alpha", "brand_beta")
     _, conversation, _ = await database_sync_to_async(conversation_active)(agent=holder)
     _, in_beta, _ = await database_sync_to_async(conversation_started)(slug="beta")
+    assert conversation.id == in_beta.id  # ids repeat across brands
     for who, brand, conversation_id in ((colleague, "alpha", conversation.id), (beta_supervisor, "beta", in_beta.id), (colleague, "beta", in_beta.id)):
         ws = await sockets.agent_authed(who)
         await ws.send_json_to({"type": "watch", "brand": brand, "conversation_id": conversation_id, "after_seq": 0})
