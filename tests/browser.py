@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 expect.set_options(timeout=15_000)
 
 CHROMIUM = "/usr/bin/chromium"
+FIREFOX = "/usr/bin/firefox-esr"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
@@ -57,19 +58,52 @@ def live_server_asgi(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    # Failing, not skipping: a run without a browser must not pass for one that tested the pages.
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Debian's Chromium is not at {CHROMIUM}: `make browser` installs it (make test does)", pytrace=False)
+def playwright_session():
+    """The session's one sync Playwright (it cannot be started twice in one thread)."""
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop on the main thread, which makes Django's
     # async-safety check refuse the test's own (synchronous) database work.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session):
+    # Failing, not skipping: a run without a browser must not pass for one that tested the pages.
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Debian's Chromium is not at {CHROMIUM}: `make browser` installs it (make test does)", pytrace=False)
+    browser = playwright_session.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+# Firefox's shipped default: cookies and storage of a cross-site frame are partitioned by the
+# top-level site (Total Cookie Protection). Playwright's profile for Firefox is written for
+# testing and may loosen privacy settings; this puts the one the widget depends on back.
+FIREFOX_DEFAULT_PRIVACY = {"network.cookie.cookieBehavior": 5}
+
+
+@pytest.fixture(scope="session")
+def firefox(playwright_session):
+    """Debian's Firefox ESR, driven over WebDriver BiDi, which Firefox speaks natively.
+
+    Playwright's public `firefox` needs Playwright's own patched build, which cannot be
+    downloaded here; its BiDi browser type drives a stock Firefox. That type is not in the
+    Python API yet, so it is taken from the connection's initializer (pinned Playwright,
+    requirements.txt)."""
+    if not os.path.exists(FIREFOX):
+        pytest.fail(f"Debian's Firefox ESR is not at {FIREFOX}: `make browser` installs it (make test does)", pytrace=False)
+    from playwright._impl._connection import from_channel
+    from playwright.sync_api._generated import BrowserType
+
+    impl = playwright_session._impl_obj
+    bidi_firefox = from_channel(impl._initializer["_bidiFirefox"])
+    bidi_firefox._playwright = impl
+    browser = BrowserType(bidi_firefox).launch(executable_path=FIREFOX, headless=True, firefox_user_prefs=FIREFOX_DEFAULT_PRIVACY)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
