@@ -15,17 +15,22 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt
 	touch $@
 
 # Debian's Chromium and Firefox ESR for the browser tests (Playwright cannot download a
-# browser here; it drives the stock Firefox over WebDriver BiDi) and Debian's nginx for
+# browser here; it drives the stock Firefox over WebDriver BiDi), WebKitGTK's WebDriver and
+# Xvfb for the widget's WebKit test (its MiniBrowser needs an X display), and nginx for
 # tests/reliability/test_two_servers_behind_nginx.py (which starts its own nginx on a free
 # loopback port; it never uses the system service). One apt-get call installs whichever is
 # missing; installing needs root.
 CHROMIUM := /usr/bin/chromium
 FIREFOX := /usr/bin/firefox-esr
+WEBKIT_DRIVER := /usr/bin/WebKitWebDriver
+XVFB := /usr/bin/Xvfb
 NGINX := /usr/sbin/nginx
 browser:
 	@missing=""; \
 	test -x $(CHROMIUM) || missing="chromium fonts-dejavu-core"; \
 	test -x $(FIREFOX) || missing="$$missing firefox-esr"; \
+	test -x $(WEBKIT_DRIVER) || missing="$$missing webkit2gtk-driver"; \
+	test -x $(XVFB) || missing="$$missing xvfb"; \
 	test -x $(NGINX) || missing="$$missing nginx"; \
 	test -z "$$missing" || ( (command -v apt-get >/dev/null && test "$$(id -u)" = 0 && \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
