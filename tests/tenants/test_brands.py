@@ -1,6 +1,7 @@
-import time
+import re
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
@@ -19,7 +20,14 @@ def test_brand_create_makes_schema_domain_and_migrated_tables():
     assert Domain.objects.get(tenant=brand).domain == "initech.localhost"
     with schema_context(brand.schema_name):
         assert Article.objects.count() == 0  # the tables exist and start empty
-    assert created.seconds < 30
+    # Cloned from the migrated template, not migrated one by one: the same migrations applied.
+    # (How long it takes is measured in bench/, not asserted here.)
+    with connection.cursor() as cursor:
+        applied = {}
+        for schema in (settings.TENANT_BASE_SCHEMA, "brand_initech"):
+            cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations ORDER BY app, name')
+            applied[schema] = cursor.fetchall()
+    assert applied["brand_initech"] == applied[settings.TENANT_BASE_SCHEMA] != []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -48,8 +56,6 @@ def test_data_written_in_one_brand_is_invisible_from_another(alpha, beta):
 
 @pytest.mark.django_db(transaction=True)
 def test_create_brand_command_prints_its_url_and_time(call):
-    started = time.perf_counter()
     out = call("create_brand", "umbrella", "Umbrella Corp")
-    assert "umbrella.localhost" in out
+    assert re.search(r"Created Umbrella Corp in \d+\.\d\ds: http://umbrella\.localhost:\d+/support/", out)
     assert Brand.objects.filter(slug="umbrella").exists()
-    assert time.perf_counter() - started < 30
