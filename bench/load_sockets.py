@@ -60,6 +60,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
+from bench.message_latency import free_port
+
 DATABASE = "helpdesk_bench_load_sockets"
 REDIS_DB = "9"  # channel layer, cache and broker of the bench server: nobody else's
 CHANNEL_LAYER_PREFIX = "bench-load-sockets."
@@ -82,12 +84,6 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _percentile(ordered: list[float], q: float) -> float:
     if not ordered:
         return float("nan")
@@ -101,7 +97,7 @@ class Server:
 
     def __init__(self, *, name: str, app: str, env: dict):
         self.name = name
-        self.port = _free_port()
+        self.port = free_port()
         self.application_name = f"bench-load-sockets-{self.port}"
         self.env = {**env, "PGAPPNAME": self.application_name}
         self.app = app

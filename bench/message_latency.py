@@ -45,7 +45,8 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free loopback port (bench/load_sockets.py uses it too)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -346,7 +347,7 @@ def main(argv: list[str]) -> None:
     database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_DB_CHANNELS": REDIS_CHANNEL_DB, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DEBUG": "false"}
 
-    real_port, relay_port = _free_port(), _free_port()
+    real_port, relay_port = free_port(), free_port()
     # BENCH_ASGI_WORKERS (default 1) and DB_CONN_MAX_AGE (the settings' default 60) are
     # there to measure the suggestions in docs/benchmarks.md; the figures use the defaults.
     workers = os.environ.get("BENCH_ASGI_WORKERS", "1")

@@ -5,12 +5,13 @@ Playwright's sync API cannot be started twice in one thread. Browser tests are
 transactional so the server thread sees their data. Registered by tests/conftest.py."""
 
 import os
-import socket
 import threading
 import time
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.ports import free_port
 
 # A shared CI machine can be slow: a page gets this long to show what the test waits for
 # (the outcome is the same, only later), well beyond what a person would tolerate.
@@ -19,12 +20,6 @@ expect.set_options(timeout=15_000)
 CHROMIUM = "/usr/bin/chromium"
 FIREFOX = "/usr/bin/firefox-esr"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class LiveServer:
@@ -42,7 +37,7 @@ def live_server_asgi(django_db_setup, django_db_blocker):
 
     from config.asgi import application
 
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="websockets")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -1,7 +1,6 @@
 """Transcript and survey emails through the outbox, against a real SMTP server."""
 
 import asyncio
-import socket
 from datetime import timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from chat.outbox import outbox_send
 from surveys.models import Survey
 from tests.chat.helpers import conversation_active
 from tests.factories import AgentFactory, StaffingFactory
+from tests.ports import free_port
 from surveys.services import survey_answer
 
 
@@ -30,12 +30,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append({"to": envelope.rcpt_tos, "body": envelope.content.decode("utf-8", "replace")})
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

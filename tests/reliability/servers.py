@@ -20,13 +20,9 @@ import websockets
 from django.conf import settings
 from django.db import connection, connections
 
+from tests.ports import free_port
+
 BASE_DIR = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def http_request(port: int, path: str, *, host: str = "localhost", headers: dict | None = None, data: bytes | None = None, method: str | None = None) -> tuple[int, dict, bytes]:

@@ -15,7 +15,8 @@ from django_tenants.utils import schema_context
 from chat.outbox import email_enqueue
 from chat.models import OutboundEmail
 from config.celery import app
-from tests.chat.test_email import Inbox, free_port
+from tests.chat.test_email import Inbox
+from tests.ports import free_port
 from tests.factories import next_ids_aligned
 
 BASE_DIR = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 
 from chat.models import OutboundEmail
 from chat.outbox import outbox_deliver
-from tests.chat.test_email import free_port
+from tests.ports import free_port
 from tests.factories import next_ids_aligned
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -32,7 +32,7 @@ from django_tenants.utils import schema_context
 from chat.models import OutboundEmail
 from chat.outbox import email_enqueue, outbox_deliver, outbox_message_id
 from config.celery import app
-from tests.chat.test_email import free_port
+from tests.ports import free_port
 from webhooks.models import WebhookDelivery, WebhookSubscription
 from webhooks.services import LOST_WITH_WORKER, delivery_attempt, webhook_test_send
 

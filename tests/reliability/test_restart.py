@@ -4,7 +4,6 @@ was connected arrive, exactly once, when each side resumes with its last seq."""
 import asyncio
 import json
 import os
-import socket
 import threading
 import time
 
@@ -16,14 +15,9 @@ from django.db import connection
 from helpdesk.models import AgentToken
 from tests.chat.helpers import conversation_active
 from tests.factories import AgentFactory, StaffingFactory
+from tests.ports import free_port
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
