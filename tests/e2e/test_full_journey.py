@@ -18,6 +18,12 @@ from tests.factories import AgentFactory, StaffingFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def new_page(new_page_in_each_browser):
+    """Both people's pages in Chromium, then both in Firefox ESR."""
+    return new_page_in_each_browser
+
+
 def test_customer_page_and_agent_workspace_from_form_to_survey(live_server_asgi, new_page, alpha):
     Brand.objects.filter(pk=alpha.pk).update(business_hours={})  # open around the clock
     with schema_context("brand_alpha"):

@@ -12,6 +12,12 @@ from tests.e2e.test_workspace import Customer, accepted_chat, make_agent, sign_i
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+
+@pytest.fixture
+def new_page(new_page_in_each_browser):
+    """The agent's day in Chromium, then in Firefox ESR."""
+    return new_page_in_each_browser
+
 # Test-only observation of desktop notifications: the shipped page has no hook; this wraps
 # the browser's own Notification before the page's scripts run and records what it was asked.
 RECORD_NOTIFICATIONS = """
@@ -54,7 +60,8 @@ TO_FRONT = """
 
 
 def workspace_page(new_page, live):
-    page = new_page(permissions=["notifications"], viewport={"width": 1280, "height": 800})
+    # Notifications allowed for the workspace's origin only (Firefox takes no "any origin").
+    page = new_page(viewport={"width": 1280, "height": 800})
     page.context.grant_permissions(["notifications"], origin=live.url(None, "/").rstrip("/"))
     page.add_init_script(RECORD_NOTIFICATIONS)
     return page
