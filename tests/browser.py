@@ -103,14 +103,25 @@ def firefox(playwright_session):
 
 def _pages_in(browser):
     contexts = []
+    happenings = []  # what the pages said went wrong, printed at teardown
 
     def make(**options):
         context = browser.new_context(**options)
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        name = f"page {len(contexts)}"
+        page.on("console", lambda message: message.type in ("error", "warning") and happenings.append(f"{name} console.{message.type}: {message.text}"))
+        page.on("pageerror", lambda error: happenings.append(f"{name} uncaught: {error}"))
+        page.on("requestfailed", lambda request: happenings.append(f"{name} failed: {request.method} {request.url} {request.failure}"))
+        page.on("response", lambda response: response.status >= 400 and happenings.append(f"{name} {response.status}: {response.request.method} {response.url}"))
+        return page
 
     yield make
+    # pytest shows a test's captured output only when it fails: then this says what the
+    # pages saw (a refused call, a script error) where a timeout alone says only "not shown".
+    for line in happenings:
+        print(line)
     for context in contexts:
         context.close()
 

@@ -22,3 +22,30 @@ export function el(tag, attrs = {}, ...children) {
   }
   return node;
 }
+
+// Brings a list in step with its data by key, keeping the node of every item whose data did
+// not change. A refresh (a frame, the periodic re-read) then never swaps a button out from
+// under the pointer: a press that began on the old node would otherwise end on a new one,
+// and the browser fires no click. keyOf(item) names an item, render(item) builds its node,
+// signature(item) is what a change means (volatile fields left out), and refresh(node, item)
+// carries those volatile fields into a kept node.
+export function renderKeyed(list, items, { keyOf, render, signature = JSON.stringify, refresh = () => {} }) {
+  const kept = new Map([...list.children].filter((node) => node.keyedBy !== undefined).map((node) => [node.keyedBy, node]));
+  const nodes = items.map((item) => {
+    const key = keyOf(item);
+    const sign = signature(item);
+    const old = kept.get(key);
+    if (old && old.keyedSignature === sign) {
+      refresh(old, item);
+      return old;
+    }
+    const node = render(item);
+    node.keyedBy = key;
+    node.keyedSignature = sign;
+    return node;
+  });
+  nodes.forEach((node, index) => {
+    if (list.children[index] !== node) list.insertBefore(node, list.children[index] || null);
+  });
+  while (list.children.length > nodes.length) list.lastElementChild.remove();
+}

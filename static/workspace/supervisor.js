@@ -14,11 +14,16 @@ const config = JSON.parse(document.getElementById("supervisor-config").textConte
 const root = document.getElementById("brands");
 const errorBox = document.getElementById("supervisor-error");
 const updated = document.getElementById("updated");
-// A select the supervisor is using must not be rebuilt under their pointer.
+// A select the supervisor is using must not be rebuilt under their pointer, nor a button
+// while it is pressed: a press that began on a node the refresh replaced ends on a new
+// one, and the browser fires no click. The next refresh (4 s at most) catches up.
 let busy = false;
+let pressing = false;
+root.addEventListener("pointerdown", () => (pressing = true));
+for (const type of ["pointerup", "pointercancel"]) window.addEventListener(type, () => (pressing = false));
 
 async function refresh() {
-  if (busy) return;
+  if (busy || pressing) return;
   try {
     const data = await api("supervisor/overview");
     render(data.brands);

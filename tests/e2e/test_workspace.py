@@ -163,6 +163,25 @@ def test_agent_accepts_an_offer_replies_and_sees_the_customer(live_server_asgi, 
     assert customer.messages()[-1]["body"] == "Olive Agent ended the chat."
 
 
+def test_a_queue_refresh_keeps_the_accept_button_being_pressed(live_server_asgi, new_page, alpha):
+    """Offers and the queue are re-read whenever the queue changes. A button under the
+    agent's pointer must stay the same element through that, or a press that began on it
+    ends on its replacement and the browser fires no click (CI saw the accept lost)."""
+    agent = make_agent("rita", "Rita Agent", alpha)
+    page = new_page()
+    sign_in(page, live_server_asgi, agent)
+
+    Customer(live_server_asgi, "alpha", name="Ann First").escalate()
+    accept = page.get_by_role("button", name="Accept chat with Ann First (Alpha Outdoor)").element_handle()
+    Customer(live_server_asgi, "alpha", name="Ben Second").escalate()
+    expect(page.locator("#queue")).to_contain_text("Ben Second")  # re-read and redrawn since
+    expect(page.locator("#queue")).to_contain_text("Ann First")
+    assert accept.evaluate("button => button.isConnected")
+
+    accept.click()
+    expect(page.get_by_role("tab", name=re.compile("Ann First"))).to_be_visible()
+
+
 def test_two_chats_from_two_brands_in_two_tabs(live_server_asgi, new_page, alpha, beta):
     agent = make_agent("paula", "Paula Agent", alpha, beta)
     next_ids_aligned(Conversation, "brand_alpha", "brand_beta")

@@ -2,7 +2,7 @@
 // queue of every brand the agent serves (picked from here). The queue is re-read on
 // queue.changed, every 15 s, and after every (re)connect; wait times tick in between.
 // Customer text is only ever set through textContent (el() in common/dom.js).
-import { el } from "../../common/dom.js";
+import { el, renderKeyed } from "../../common/dom.js";
 import { refreshAlerts } from "../alerts.js";
 import { showNotice } from "../health.js";
 import { api, ApiError } from "../api.js";
@@ -17,26 +17,32 @@ const queueCount = document.getElementById("queue-count");
 const queueEmpty = document.getElementById("queue-empty");
 
 export function renderOffers() {
-  offersList.replaceChildren();
-  for (const offer of offers.values()) {
-    const brand = brands[offer.brand] || { name: offer.brand_name || offer.brand };
-    const countdown = el("span", { class: "countdown", dataset: { expires: offer.expires_at || "" } });
-    const label = `${offer.customer_name || "Customer"} (${brand.name})`;
-    offersList.append(
-      el("li", { class: "offer", "aria-label": `Offer: ${label}` },
-        el("div", {}, brandBadge(brand.name, brand.color), " ", el("strong", { text: offer.customer_name || "Customer" })),
-        el("p", { class: "summary", text: offer.summary || "" }),
-        el("div", { class: "actions" },
-          el("button", { type: "button", class: "primary", text: "Accept", "aria-label": `Accept chat with ${label}`, onclick: () => accept(offer.brand, offer.conversation_id) }),
-          el("button", { type: "button", text: "Decline", "aria-label": `Decline chat with ${label}`, onclick: () => decline(offer.brand, offer.conversation_id) }),
-          countdown,
-        ),
-      ),
-    );
-  }
+  renderKeyed(offersList, [...offers.values()], {
+    keyOf: (offer) => chatKey(offer.brand, offer.conversation_id),
+    signature: (offer) => JSON.stringify([offer.customer_name, offer.summary, offer.expires_at, offerBrand(offer)]),
+    render: renderOffer,
+  });
   offersEmpty.hidden = offers.size > 0;
   refreshAlerts();
   tick();
+}
+
+function offerBrand(offer) {
+  return brands[offer.brand] || { name: offer.brand_name || offer.brand };
+}
+
+function renderOffer(offer) {
+  const brand = offerBrand(offer);
+  const label = `${offer.customer_name || "Customer"} (${brand.name})`;
+  return el("li", { class: "offer", "aria-label": `Offer: ${label}` },
+    el("div", {}, brandBadge(brand.name, brand.color), " ", el("strong", { text: offer.customer_name || "Customer" })),
+    el("p", { class: "summary", text: offer.summary || "" }),
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "primary", text: "Accept", "aria-label": `Accept chat with ${label}`, onclick: () => accept(offer.brand, offer.conversation_id) }),
+      el("button", { type: "button", text: "Decline", "aria-label": `Decline chat with ${label}`, onclick: () => decline(offer.brand, offer.conversation_id) }),
+      el("span", { class: "countdown", dataset: { expires: offer.expires_at || "" } }),
+    ),
+  );
 }
 
 export async function accept(brand, conversationId) {
@@ -98,29 +104,34 @@ export async function refreshQueue() {
 
 function renderQueue() {
   const { items } = view.queue;
-  queueList.replaceChildren();
-  for (const item of items) {
-    const label = `${item.customer_name || "Customer"} (${item.brand_name})`;
-    const action = item.offered_to_me
-      ? el("span", { class: "muted", text: "Offered to you" })
-      : item.state === "offered"
-        ? el("span", { class: "muted", text: "Being offered" })
-        : el("button", { type: "button", text: "Pick", "aria-label": `Pick chat with ${label}`, onclick: () => accept(item.brand, item.conversation_id) });
-    queueList.append(
-      el("li", { class: "queue-item", dataset: { brand: item.brand, conversation: String(item.conversation_id) } },
-        el("div", { class: "queue-item__head" },
-          brandBadge(item.brand_name, item.brand_color),
-          el("span", { class: "category", text: item.category_name || item.category }),
-          el("span", { class: "wait", "aria-label": "Waiting for", dataset: { waited: String(item.waited_seconds) }, text: formatWait(item.waited_seconds) }),
-        ),
-        el("strong", { text: item.customer_name || "Customer" }),
-        el("p", { class: "summary", text: item.summary || "" }),
-        action,
-      ),
-    );
-  }
+  renderKeyed(queueList, items, {
+    keyOf: (item) => chatKey(item.brand, item.conversation_id),
+    // The wait grows on every read; it is carried into the kept node, not a reason to rebuild it.
+    signature: ({ waited_seconds: _, ...item }) => JSON.stringify(item),
+    render: renderQueueItem,
+    refresh: (node, item) => { node.querySelector(".wait").dataset.waited = String(item.waited_seconds); },
+  });
   queueCount.textContent = items.length ? `(${items.length})` : "";
   queueEmpty.hidden = items.length > 0;
+}
+
+function renderQueueItem(item) {
+  const label = `${item.customer_name || "Customer"} (${item.brand_name})`;
+  const action = item.offered_to_me
+    ? el("span", { class: "muted", text: "Offered to you" })
+    : item.state === "offered"
+      ? el("span", { class: "muted", text: "Being offered" })
+      : el("button", { type: "button", text: "Pick", "aria-label": `Pick chat with ${label}`, onclick: () => accept(item.brand, item.conversation_id) });
+  return el("li", { class: "queue-item", dataset: { brand: item.brand, conversation: String(item.conversation_id) } },
+    el("div", { class: "queue-item__head" },
+      brandBadge(item.brand_name, item.brand_color),
+      el("span", { class: "category", text: item.category_name || item.category }),
+      el("span", { class: "wait", "aria-label": "Waiting for", dataset: { waited: String(item.waited_seconds) }, text: formatWait(item.waited_seconds) }),
+    ),
+    el("strong", { text: item.customer_name || "Customer" }),
+    el("p", { class: "summary", text: item.summary || "" }),
+    action,
+  );
 }
 
 // Every second: wait times grow and offer countdowns shrink without asking the server.
