@@ -1,7 +1,7 @@
 // Offline messages (left outside business hours or when the queue was full), across every
 // brand the agent serves: read one, answer it by email, and it leaves everyone's list.
 // Customer text is only ever set through textContent (el() in common/dom.js).
-import { el } from "../common/dom.js";
+import { el, renderKeyed } from "../common/dom.js";
 import { api, ApiError } from "./api.js";
 import { brandBadge } from "./display.js";
 
@@ -9,8 +9,10 @@ const list = document.getElementById("offline");
 const empty = document.getElementById("offline-empty");
 const count = document.getElementById("offline-count");
 
+// Kept by key through each re-read, so a reply being typed (or a Reply being pressed) is
+// not wiped by the 30-second refresh.
 function render(items) {
-  list.replaceChildren(...items.map(renderItem));
+  renderKeyed(list, items, { keyOf: (m) => `${m.brand}:${m.id}`, render: renderItem });
   empty.hidden = items.length > 0;
   count.textContent = items.length ? `(${items.length})` : "";
 }

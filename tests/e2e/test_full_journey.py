@@ -115,3 +115,31 @@ def test_offline_message_left_when_closed_is_answered_from_the_workspace(live_se
         assert message.handled_by_agent_id == agent.id and message.handled_at is not None
         email = OutboundEmail.objects.get(kind="offline_reply")
     assert email.to == "nora@example.com" and "within 60 days" in email.body
+
+
+def test_a_reply_being_typed_survives_the_offline_list_being_read_again(live_server_asgi, new_page, alpha):
+    """The list is read again after every reply and every 30 s: a reply half typed to one
+    message stays while the agent answers another."""
+    from chat.offline import offline_message_create
+
+    with schema_context("brand_alpha"):
+        for name, email in (("Nora Night", "nora@example.com"), ("Olaf Late", "olaf@example.com")):
+            offline_message_create(
+                brand=alpha, identity_token=None, reason="closed",
+                data={"name": name, "email": email, "category": "returns", "summary": f"{name} asks about a return"},
+            )
+    agent = AgentFactory(display_name="Otto Offline", user__username="otto")
+    StaffingFactory(agent=agent, brand=alpha)
+    workspace = new_page()
+    sign_in(workspace, live_server_asgi, agent, online=False)
+
+    nora = workspace.locator(".offline-item", has_text="Nora Night")
+    olaf = workspace.locator(".offline-item", has_text="Olaf Late")
+    nora.get_by_role("button", name="Reply to Nora Night (Alpha Outdoor)").click()
+    nora.get_by_label("Reply to nora@example.com").fill("Half a thought about")
+    olaf.get_by_role("button", name="Reply to Olaf Late (Alpha Outdoor)").click()
+    olaf.get_by_label("Reply to olaf@example.com").fill("Yes, within 60 days.")
+    olaf.get_by_role("button", name="Send reply by email").click()
+    expect(olaf).to_have_count(0)
+    expect(workspace.locator("#offline-count")).to_have_text("(1)")  # read again since
+    expect(nora.get_by_label("Reply to nora@example.com")).to_have_value("Half a thought about")
