@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tenants.models import AttachmentType, Brand
+from tenants.storage import brand_files_folder
 
 from .errors import ChatError
 from .models import Attachment, Conversation, Message
@@ -265,7 +266,7 @@ def attachment_upload(*, brand: Brand, conversation: Conversation, side: str, up
         # A name that claimed nothing gets the extension of what it is, for the download.
         name = f"{name}{sorted(EXTENSIONS[prepared.content_type])[0]}"[:MAX_NAME]
     storage = storages["default"]
-    folder = f"{connection.schema_name}/attachments/{conversation.id}"
+    folder = f"{brand_files_folder(connection.schema_name)}/attachments/{conversation.id}"
     key = secrets.token_urlsafe(24)
     path = storage.save(f"{folder}/{key}", ContentFile(prepared.content))
     thumbnail_path = storage.save(f"{folder}/{key}-thumb", ContentFile(prepared.thumbnail)) if prepared.thumbnail else ""

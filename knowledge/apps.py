@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class KnowledgeConfig(AppConfig):
     name = "knowledge"
     verbose_name = "Help center"
+
+    def ready(self):
+        from knowledge import receivers  # noqa: F401  (connects the receivers of brand deletion and creation)

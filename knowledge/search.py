@@ -62,6 +62,12 @@ def search_index_update(*, article_id: int) -> None:
             backend.remove(_document_id(article_id))
 
 
+def search_index_drop(*, schema: str) -> None:
+    """Remove a brand's whole index, for a brand whose schema is gone: called from outside
+    it, by name, so it takes no brand lock of the current schema."""
+    connections["default"].index_drop(schema)
+
+
 def search_index_rebuild(*, progress: Callable[[int, int], None] | None = None) -> int:
     """Rewrite the current brand's index from its published articles. Returns the count."""
     backend, index = _backend_and_index()

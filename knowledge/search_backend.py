@@ -6,6 +6,7 @@ out a backend whose index folder is named after the schema the connection is in,
 every search and every write stays inside the current brand.
 """
 
+import shutil
 import threading
 from pathlib import Path
 
@@ -29,6 +30,11 @@ class BrandWhooshEngine(WhooshEngine):
         if schema in ("public", None, ""):
             raise NoBrandSearchError("The help-center index is per brand: enter a brand's schema first.")
         backend = self._backends.get(schema)
+        if backend is not None and not Path(backend.path).is_dir():
+            # Removed with a deleted brand (in this process or another): a brand made anew
+            # under that schema name starts from an empty index, not the open old one.
+            backend = None
+            self._backends.pop(schema, None)
         if backend is None:
             with self._lock:
                 backend = self._backends.get(schema)
@@ -40,3 +46,9 @@ class BrandWhooshEngine(WhooshEngine):
 
     def reset_sessions(self):
         self._backends = {}
+
+    def index_drop(self, schema: str) -> None:
+        """Remove a brand's index folder (the brand is gone, or new under a gone one's name)."""
+        with self._lock:
+            self._backends.pop(schema, None)
+            shutil.rmtree(Path(self.options["PATH"]) / schema, ignore_errors=True)

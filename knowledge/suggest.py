@@ -203,5 +203,13 @@ def ranker_memory() -> dict[str, int]:
 
 
 def rankers_forget() -> None:
-    """Drop every cached ranker (tests; a brand's schema being dropped)."""
+    """Drop every cached ranker (tests)."""
     _rankers.clear()
+
+
+def ranker_forget(*, schema: str) -> None:
+    """Forget a brand whose schema is gone, here and, through its versions, in every
+    process: a brand made anew under that schema name must not get the old articles."""
+    _rankers.pop(schema, None)
+    with schema_context(schema):  # the cache keys carry the schema; no query is made
+        cache.delete_many([ARTICLES_VERSION_KEY, OUTCOMES_VERSION_KEY])

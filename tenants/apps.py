@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class TenantsConfig(AppConfig):
     name = "tenants"
     verbose_name = "Brands"
+
+    def ready(self):
+        from tenants import receivers  # noqa: F401  (connects the receivers of brand deletion and creation)

@@ -86,7 +86,8 @@ ATTACHMENT_MAX_BYTES_DEFAULT = 10 * 1024 * 1024
 
 
 def brand_logo_path(brand: "Brand", filename: str) -> str:
-    # Files are kept under the brand's own folder so brands never share a path.
+    # Files are kept under the brand's own folder so brands never share a path
+    # (tenants.storage deletes it with the brand).
     return f"brands/{brand.schema_name}/logo/{filename}"
 
 
