@@ -6,4 +6,4 @@ class KnowledgeConfig(AppConfig):
     verbose_name = "Help center"
 
     def ready(self):
-        from knowledge import receivers  # noqa: F401  (connects the receivers of brand deletion and creation)
+        from knowledge import receivers  # noqa: F401  (registers what goes with a deleted brand)

@@ -6,4 +6,4 @@ class TenantsConfig(AppConfig):
     verbose_name = "Brands"
 
     def ready(self):
-        from tenants import receivers  # noqa: F401  (connects the receivers of brand deletion and creation)
+        from tenants import receivers  # noqa: F401  (registers what goes with a deleted brand)

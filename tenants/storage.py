@@ -2,7 +2,7 @@
 
 A brand's files live in two folders of its own: `<schema>/` for what its chats hold
 (attachments, under `<schema>/attachments/`) and `brands/<schema>/` for its branding
-(the logo). Both go with the brand (tenants/receivers.py)."""
+(the logo). Both go with the brand (tenants/receivers.py, through tenants/lifecycle.py)."""
 
 from django.core.files.storage import storages
 
