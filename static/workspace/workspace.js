@@ -8,7 +8,7 @@ import { UNAUTHORIZED } from "./socket.js";
 import { chatKey, offers, socket, tabs, view } from "./state.js";
 import { activate, loadMine, openTab, resubscribeTabs } from "./views/chats.js";
 import { loadPresence, showConnection, showPresence } from "./views/presence.js";
-import { accept, refreshQueue, refreshQueueSoon, renderOffers, tick } from "./views/queue.js";
+import { accept, offerShow, refreshQueue, refreshQueueSoon, renderOffers, tick } from "./views/queue.js";
 
 function handleFrame(frame) {
   const tab = frame.conversation_id != null && frame.brand ? tabs.get(chatKey(frame.brand, frame.conversation_id)) : null;
@@ -20,19 +20,11 @@ function handleFrame(frame) {
       refreshQueue();
       loadMine();
       break;
-    case "offer": {
-      const fresh = !offers.has(chatKey(frame.brand, frame.conversation_id));
-      offers.set(chatKey(frame.brand, frame.conversation_id), frame);
+    case "offer":
+      offerShow(frame);
       renderOffers();
       refreshQueueSoon();
-      if (fresh) {
-        notify({
-          title: `Chat offered: ${frame.customer_name || "Customer"} (${frame.brand_name || frame.brand})`,
-          body: frame.summary || "", tag: `offer-${frame.brand}-${frame.conversation_id}`,
-        });
-      }
       break;
-    }
     case "offer.withdrawn":
       offers.delete(chatKey(frame.brand, frame.conversation_id));
       renderOffers();

@@ -1,6 +1,7 @@
 """The agent's day in Chromium (issue 14): alerts in a background tab, slash shortcuts with
 variables, wrap-up on end, the workspace saying so while the API is down."""
 
+import json
 import re
 
 import pytest
@@ -276,6 +277,34 @@ def test_a_supervisor_watches_a_chat_and_whispers_without_the_customer_or_agent_
     assert not any("Sam Supervisor" in body for body in bodies)
     with schema_context("brand_alpha"):
         assert Conversation.objects.get(id=customer.id).agent_name == "Hana Holder"
+
+
+def test_an_offer_whose_frame_never_came_is_still_announced_once(live_server_asgi, new_page, alpha):
+    """The offer's frame lost (or beaten by the queue read a queue.changed starts, as on a
+    busy CI machine): the offer shows from the queue, and the agent is told then, once."""
+    agent = make_agent("olga", "Olga Lost", alpha)
+    page = workspace_page(new_page, live_server_asgi)
+    dropped = []
+
+    def agent_socket(ws):
+        server = ws.connect_to_server()
+
+        def from_server(message):
+            if json.loads(message).get("type") == "offer":
+                dropped.append(message)
+            else:
+                ws.send(message)
+
+        server.on_message(from_server)
+
+    page.route_web_socket(re.compile(r"/ws/agent/"), agent_socket)
+    sign_in(page, live_server_asgi, agent)
+    page.evaluate(TO_BACKGROUND)
+    Customer(live_server_asgi, "alpha", name="Lou Lost").escalate()
+    expect(page.get_by_role("button", name="Accept chat with Lou Lost (Alpha Outdoor)")).to_be_visible()
+    expect(page).to_have_title("(1) Agent workspace · Helpdesk")
+    assert dropped  # sent by the server, never seen by the page
+    assert page.evaluate("window.__notifications") == [{"title": "Chat offered: Lou Lost (Alpha Outdoor)", "body": "Where is my parcel?"}]
 
 
 def test_in_front_an_offer_sounds_but_raises_no_desktop_notification(live_server_asgi, new_page, alpha):

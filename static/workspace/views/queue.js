@@ -3,7 +3,7 @@
 // queue.changed, every 15 s, and after every (re)connect; wait times tick in between.
 // Customer text is only ever set through textContent (el() in common/dom.js).
 import { el, renderKeyed } from "../../common/dom.js";
-import { refreshAlerts } from "../alerts.js";
+import { notify, refreshAlerts } from "../alerts.js";
 import { showNotice } from "../health.js";
 import { api, ApiError } from "../api.js";
 import { brandBadge, formatWait } from "../display.js";
@@ -15,6 +15,23 @@ const offersEmpty = document.getElementById("offers-empty");
 const queueList = document.getElementById("queue");
 const queueCount = document.getElementById("queue-count");
 const queueEmpty = document.getElementById("queue-empty");
+
+// An offer reaches the page by its own frame or by a read of the queue (after a
+// queue.changed, a reconnect, the 15-second re-read), whichever comes first, and the
+// agent is told when it first shows, once: a frame that lost the race, or never came,
+// must not leave an offer on screen that nobody was told about.
+export function offerShow(offer, { keepKnown = false } = {}) {
+  const k = chatKey(offer.brand, offer.conversation_id);
+  const known = offers.has(k);
+  if (known && keepKnown) return;
+  offers.set(k, offer);
+  if (!known) {
+    notify({
+      title: `Chat offered: ${offer.customer_name || "Customer"} (${offer.brand_name || offer.brand})`,
+      body: offer.summary || "", tag: `offer-${offer.brand}-${offer.conversation_id}`,
+    });
+  }
+}
 
 export function renderOffers() {
   renderKeyed(offersList, [...offers.values()], {
@@ -87,10 +104,7 @@ export async function refreshQueue() {
     view.queue = { items: data.queue, fetchedAt: Date.now() };
     // Offers made while the socket was away still show up here.
     for (const item of data.queue) {
-      const k = chatKey(item.brand, item.conversation_id);
-      if (item.offered_to_me && !offers.has(k)) {
-        offers.set(k, { ...item, expires_at: item.offer_expires_at });
-      }
+      if (item.offered_to_me) offerShow({ ...item, expires_at: item.offer_expires_at }, { keepKnown: true });
     }
     for (const [k] of offers) {
       if (!data.queue.some((i) => chatKey(i.brand, i.conversation_id) === k && i.offered_to_me)) offers.delete(k);
