@@ -8,7 +8,7 @@ import { UNAUTHORIZED } from "./socket.js";
 import { chatKey, offers, socket, tabs, view } from "./state.js";
 import { activate, loadMine, openTab, resubscribeTabs } from "./views/chats.js";
 import { loadPresence, showConnection, showPresence } from "./views/presence.js";
-import { accept, offerShow, refreshQueue, refreshQueueSoon, renderOffers, tick } from "./views/queue.js";
+import { accept, offerSettle, offerShow, refreshQueue, refreshQueueSoon, renderOffers, tick } from "./views/queue.js";
 
 function handleFrame(frame) {
   const tab = frame.conversation_id != null && frame.brand ? tabs.get(chatKey(frame.brand, frame.conversation_id)) : null;
@@ -26,7 +26,7 @@ function handleFrame(frame) {
       refreshQueueSoon();
       break;
     case "offer.withdrawn":
-      offers.delete(chatKey(frame.brand, frame.conversation_id));
+      offerSettle(frame.brand, frame.conversation_id);
       renderOffers();
       refreshQueueSoon();
       break;
@@ -37,7 +37,7 @@ function handleFrame(frame) {
       showPresence(frame.presence);
       break;
     case "conversation.assigned":
-      offers.delete(chatKey(frame.brand, frame.conversation_id));
+      offerSettle(frame.brand, frame.conversation_id);
       renderOffers();
       openTab(frame.brand, frame.conversation_id, { focus: !view.activeKey });
       break;

@@ -3,6 +3,7 @@ variables, wrap-up on end, the workspace saying so while the API is down."""
 
 import json
 import re
+import time
 
 import pytest
 from django_tenants.utils import schema_context
@@ -305,6 +306,48 @@ def test_an_offer_whose_frame_never_came_is_still_announced_once(live_server_asg
     expect(page).to_have_title("(1) Agent workspace · Helpdesk")
     assert dropped  # sent by the server, never seen by the page
     assert page.evaluate("window.__notifications") == [{"title": "Chat offered: Lou Lost (Alpha Outdoor)", "body": "Where is my parcel?"}]
+
+
+
+def test_a_queue_read_from_before_an_accept_neither_brings_the_offer_back_nor_announces_it(live_server_asgi, new_page, alpha):
+    """A read of the queue asked before the agent accepted answers after: it still lists
+    the offer, which must stay gone and not be announced a second time."""
+    agent = make_agent("otis", "Otis Overlap", alpha)
+    page = workspace_page(new_page, live_server_asgi)
+    sign_in(page, live_server_asgi, agent)
+    page.evaluate(TO_BACKGROUND)
+    Customer(live_server_asgi, "alpha", name="Lou Early").escalate()
+    accept = page.get_by_role("button", name="Accept chat with Lou Early (Alpha Outdoor)")
+    expect(accept).to_be_visible()
+
+    held, holding = [], [True]
+
+    def queue_read(route):
+        if holding[0]:
+            held.append((route, route.fetch()))  # asked now, answered when the test says
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/api/agent/v1/queue$"), queue_read)
+    Customer(live_server_asgi, "alpha", name="Max Later").escalate()  # its queue.changed starts a read
+    expect(page.get_by_role("button", name="Accept chat with Max Later (Alpha Outdoor)")).to_be_visible()
+    deadline = time.monotonic() + 15
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held and "Lou Early" in held[0][1].text()  # the read that lists Lou's offer, held
+
+    accept.click()
+    expect(page.get_by_role("tab", name=re.compile("Lou Early"))).to_be_visible()
+    holding[0] = False
+    for route, response in list(held):
+        route.fulfill(response=response)
+    # Time for the page to read the held answers: a slow machine can only make this
+    # pass wrongly (read too late to matter), never fail.
+    page.evaluate("() => new Promise((done) => setTimeout(done, 500))")
+
+    expect(accept).to_have_count(0)
+    titles = [n["title"] for n in page.evaluate("window.__notifications")]
+    assert titles.count("Chat offered: Lou Early (Alpha Outdoor)") == 1, titles
 
 
 def test_in_front_an_offer_sounds_but_raises_no_desktop_notification(live_server_asgi, new_page, alpha):

@@ -16,6 +16,16 @@ const queueList = document.getElementById("queue");
 const queueCount = document.getElementById("queue-count");
 const queueEmpty = document.getElementById("queue-empty");
 
+// When each offer left the page (accepted, declined, withdrawn, assigned): a queue read
+// asked before that must not bring it back, nor announce it again.
+const settled = new Map();
+
+export function offerSettle(brand, conversationId) {
+  const k = chatKey(brand, conversationId);
+  offers.delete(k);
+  settled.set(k, performance.now());
+}
+
 // An offer reaches the page by its own frame or by a read of the queue (after a
 // queue.changed, a reconnect, the 15-second re-read), whichever comes first, and the
 // agent is told when it first shows, once: a frame that lost the race, or never came,
@@ -24,6 +34,7 @@ export function offerShow(offer, { keepKnown = false } = {}) {
   const k = chatKey(offer.brand, offer.conversation_id);
   const known = offers.has(k);
   if (known && keepKnown) return;
+  settled.delete(k);
   offers.set(k, offer);
   if (!known) {
     notify({
@@ -68,11 +79,11 @@ export async function accept(brand, conversationId) {
   const activationsBefore = view.activations;
   try {
     await api(`brands/${brand}/conversations/${conversationId}/accept`, { method: "POST" });
-    offers.delete(chatKey(brand, conversationId));
+    offerSettle(brand, conversationId);
     renderOffers();
     openTab(brand, conversationId, { focus: view.activations === activationsBefore });
   } catch (error) {
-    offers.delete(chatKey(brand, conversationId));
+    offerSettle(brand, conversationId);
     renderOffers();
     showNotice(error.message);
   }
@@ -80,7 +91,7 @@ export async function accept(brand, conversationId) {
 }
 
 async function decline(brand, conversationId) {
-  offers.delete(chatKey(brand, conversationId));
+  offerSettle(brand, conversationId);
   renderOffers();
   try {
     await api(`brands/${brand}/conversations/${conversationId}/decline`, { method: "POST" });
@@ -100,12 +111,15 @@ export function refreshQueueSoon() {
 
 export async function refreshQueue() {
   try {
+    const asked = performance.now();
     const data = await api("queue");
     view.queue = { items: data.queue, fetchedAt: Date.now() };
     // Offers made while the socket was away still show up here.
     for (const item of data.queue) {
-      if (item.offered_to_me) offerShow({ ...item, expires_at: item.offer_expires_at }, { keepKnown: true });
+      const settledAt = settled.get(chatKey(item.brand, item.conversation_id));
+      if (item.offered_to_me && !(settledAt > asked)) offerShow({ ...item, expires_at: item.offer_expires_at }, { keepKnown: true });
     }
+    for (const [k, at] of settled) if (at < asked - 60_000) settled.delete(k);
     for (const [k] of offers) {
       if (!data.queue.some((i) => chatKey(i.brand, i.conversation_id) === k && i.offered_to_me)) offers.delete(k);
     }
