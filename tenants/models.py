@@ -8,6 +8,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
+from tenants.storage import brand_branding_folder
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -88,7 +90,7 @@ ATTACHMENT_MAX_BYTES_DEFAULT = 10 * 1024 * 1024
 def brand_logo_path(brand: "Brand", filename: str) -> str:
     # Files are kept under the brand's own folder so brands never share a path
     # (tenants.storage deletes it with the brand).
-    return f"brands/{brand.schema_name}/logo/{filename}"
+    return f"{brand_branding_folder(brand.schema_name)}/logo/{filename}"
 
 
 def new_identity_secret() -> str:

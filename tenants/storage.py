@@ -11,8 +11,12 @@ def brand_files_folder(schema_name: str) -> str:
     return schema_name
 
 
+def brand_branding_folder(schema_name: str) -> str:
+    return f"brands/{schema_name}"
+
+
 def brand_folders(schema_name: str) -> list[str]:
-    return [brand_files_folder(schema_name), f"brands/{schema_name}"]
+    return [brand_files_folder(schema_name), brand_branding_folder(schema_name)]
 
 
 def storage_folder_delete(folder: str) -> int:
