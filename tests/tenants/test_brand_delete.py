@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
 from chat.attachments import attachment_upload
@@ -52,7 +53,9 @@ def brand_with_a_file_an_article_and_a_logo(slug: str) -> tuple[Brand, str]:
 def test_deleting_a_brand_in_the_admin_leaves_nothing_and_a_new_one_under_its_slug_starts_empty(client, alpha):
     doomed, doomed_file = brand_with_a_file_an_article_and_a_logo("doomed")
     with schema_context(doomed.schema_name):
-        assert suggestions_for(category=Category.objects.get(slug="shipping"), text=PROBLEM)  # a ranker built
+        suggested = suggestions_for(category=Category.objects.get(slug="shipping"), text=PROBLEM)  # a ranker built
+        old_article_id = Article.objects.get(slug="refunds-doomed").pk
+        assert [a.pk for a in suggested] == [old_article_id]
     alpha, alpha_file = brand_with_a_file_an_article_and_a_logo("alpha")
     doomed_logo, alpha_logo = doomed.logo.name, alpha.logo.name
     index_root = Path(settings.SEARCH_INDEX_ROOT)
@@ -79,6 +82,12 @@ def test_deleting_a_brand_in_the_admin_leaves_nothing_and_a_new_one_under_its_sl
     assert again.schema_name == "brand_doomed"
     with schema_context(again.schema_name):
         shipping = Category.objects.create(slug="shipping", name="Shipping")
+        # An unrelated article under the old refund article's id: an index or a ranker
+        # kept from the deleted brand would answer the refund problem with it.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setval(pg_get_serial_sequence('knowledge_article', 'id'), %s, false)", [old_article_id])
+        sizes = Article.objects.create(slug="sizes", title="Shoe sizes", category=shipping, summary="Our size chart", body="Sizes run small.")
+        assert sizes.pk == old_article_id
         assert search_articles(query="refund") == []
         assert suggestions_for(category=shipping, text=PROBLEM) == []
 
