@@ -320,7 +320,7 @@ def test_a_queue_read_from_before_an_accept_neither_brings_the_offer_back_nor_an
     accept = page.get_by_role("button", name="Accept chat with Lou Early (Alpha Outdoor)")
     expect(accept).to_be_visible()
 
-    held, holding = [], [True]
+    held, holding = [], [True]  # (route, its answer from the server), in the order asked
 
     def queue_read(route):
         if holding[0]:
@@ -338,16 +338,20 @@ def test_a_queue_read_from_before_an_accept_neither_brings_the_offer_back_nor_an
 
     accept.click()
     expect(page.get_by_role("tab", name=re.compile("Lou Early"))).to_be_visible()
-    holding[0] = False
-    for route, response in list(held):
-        route.fulfill(response=response)
-    # Time for the page to read the held answers: a slow machine can only make this
-    # pass wrongly (read too late to matter), never fail.
-    page.evaluate("() => new Promise((done) => setTimeout(done, 500))")
+    # Answer the read from before the accept, every later one still held, with a marker
+    # added to it: once the marker shows, the page has read that answer (and no other).
+    stale_route, stale_response = held[0]
+    stale = stale_response.json()
+    stale["queue"].append({**stale["queue"][0], "conversation_id": 10**9, "customer_name": "Zed Marker", "offered_to_me": False, "state": "waiting"})
+    stale_route.fulfill(response=stale_response, json=stale)
+    expect(page.locator("#queue")).to_contain_text("Zed Marker")
 
-    expect(accept).to_have_count(0)
+    assert accept.count() == 0
     titles = [n["title"] for n in page.evaluate("window.__notifications")]
     assert titles.count("Chat offered: Lou Early (Alpha Outdoor)") == 1, titles
+    holding[0] = False
+    for route, response in held[1:]:
+        route.fulfill(response=response)
 
 
 def test_in_front_an_offer_sounds_but_raises_no_desktop_notification(live_server_asgi, new_page, alpha):
